@@ -1,0 +1,79 @@
+package maildir
+
+import (
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Key identifies a message content for idempotent re-runs: the first 16 bytes of the sha256 of
+// the content, and the occurrence number N (0 for the first message with that content in the
+// mailbox, 1 for an identical duplicate, ...).
+type Key struct {
+	Hash [16]byte
+	N    uint32
+}
+
+// nameTag is the "host" part of our file names; it makes the key part recognisable.
+const nameTag = ".mb2md"
+
+// Name gives the base file name of a message (without ":2,"):
+//
+//	<unix mtime>.M<N>H<hex hash>.mb2md,S=<size>,W=<vsize>
+//
+// The key part ("M<N>H<hex>") is what Open recognises in existing names, wherever the file is
+// (new/ or cur/) and whatever its flags. size is the file size, vsize the size with every LF
+// not preceded by CR counted as CRLF (Dovecot trusts W= blindly, so it must be exact).
+func Name(key Key, mtime time.Time, size, vsize int64) string {
+	b := make([]byte, 0, 96)
+	b = strconv.AppendInt(b, mtime.Unix(), 10)
+	b = append(b, ".M"...)
+	b = strconv.AppendUint(b, uint64(key.N), 10)
+	b = append(b, 'H')
+	b = hex.AppendEncode(b, key.Hash[:])
+	b = append(b, nameTag...)
+	b = append(b, ",S="...)
+	b = strconv.AppendInt(b, size, 10)
+	b = append(b, ",W="...)
+	b = strconv.AppendInt(b, vsize, 10)
+	return string(b)
+}
+
+// parseKey extracts the key from a file name made by Name (with or without info, flags or
+// other ",X=" fields). ok is false for names of any other form.
+func parseKey(name string) (k Key, ok bool) {
+	s := strings.TrimPrefix(name, "-")
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || !strings.HasPrefix(s[i:], ".M") {
+		return k, false
+	}
+	s = s[i+2:]
+	i = 0
+	var n uint64
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + uint64(s[i]-'0')
+		if n > 1<<32-1 {
+			return k, false
+		}
+		i++
+	}
+	if i == 0 || i >= len(s) || s[i] != 'H' {
+		return k, false
+	}
+	s = s[i+1:]
+	if len(s) < 32+len(nameTag) || s[32:32+len(nameTag)] != nameTag {
+		return k, false
+	}
+	if _, err := hex.Decode(k.Hash[:], []byte(s[:32])); err != nil {
+		return k, false
+	}
+	if rest := s[32+len(nameTag):]; rest != "" && rest[0] != ',' && rest[0] != ':' {
+		return k, false
+	}
+	k.N = uint32(n)
+	return k, true
+}

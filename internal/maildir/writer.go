@@ -1,0 +1,700 @@
+package maildir
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// SyncMode says how the Writer makes messages durable before they become visible.
+type SyncMode int
+
+const (
+	// SyncBatch (the default) calls syncfs once per batch, before any file of the batch is
+	// renamed into new/ or cur/, then fsyncs the directories.
+	SyncBatch SyncMode = iota
+	// SyncEach fsyncs every file when it is committed, then the directories per batch.
+	SyncEach
+	// SyncNone never syncs: for tests and benchmarks only.
+	SyncNone
+)
+
+// String returns "batch", "each" or "none".
+func (m SyncMode) String() string {
+	switch m {
+	case SyncBatch:
+		return "batch"
+	case SyncEach:
+		return "each"
+	case SyncNone:
+		return "none"
+	}
+	return "SyncMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Options configure a Writer.
+type Options struct {
+	Sync       SyncMode
+	BatchFiles int   // messages per batch; <= 0: 256
+	BatchBytes int64 // bytes per batch; <= 0: 64 MiB
+	// UID and GID own the message files (-1, or the current effective ID: unchanged).
+	UID, GID int
+}
+
+const (
+	defaultBatchFiles = 256
+	defaultBatchBytes = 64 << 20
+	tempBufSize       = 64 << 10 // a typical message is written with one write(2)
+	maxFreeBufs       = 8
+)
+
+// sysOps are the system calls of the write path; tests replace them to inject failures.
+type sysOps struct {
+	openat    func(dirfd int, path string, flags int, mode uint32) (int, error)
+	write     func(fd int, p []byte) (int, error)
+	futimens  func(fd int, ts *[2]unix.Timespec) error
+	fchown    func(fd, uid, gid int) error
+	fsync     func(fd int) error
+	close     func(fd int) error
+	syncfs    func(fd int) error
+	renameat2 func(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error
+	linkat    func(olddirfd int, oldpath string, newdirfd int, newpath string, flags int) error
+	unlinkat  func(dirfd int, path string, flags int) error
+}
+
+var realSys = sysOps{
+	openat:    unix.Openat,
+	write:     unix.Write,
+	futimens:  futimens,
+	fchown:    unix.Fchown,
+	fsync:     unix.Fsync,
+	close:     unix.Close,
+	syncfs:    unix.Syncfs,
+	renameat2: unix.Renameat2,
+	linkat:    unix.Linkat,
+	unlinkat:  unix.Unlinkat,
+}
+
+// futimens sets atime and mtime of an open file: utimensat(fd, NULL, ts, 0), one system call
+// without a path lookup (x/sys's Futimes goes through /proc/self/fd).
+func futimens(fd int, ts *[2]unix.Timespec) error {
+	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Writer delivers messages into one Maildir folder: tmp/ → write → sync → rename (never over
+// an existing file) into new/ or cur/ → fsync of the directories. Its methods may be called
+// from several goroutines (each Temp by one goroutine at a time); Abort must not run while
+// a Temp method is running.
+type Writer struct {
+	dir                    string
+	tmpDir, newDir, curDir string
+	opt                    Options
+	sys                    *sysOps
+	tmpfd, newfd, curfd    int
+	prefix                 string // temp file names: prefix + counter
+	counter                atomic.Uint64
+	chown                  bool
+
+	mu          sync.Mutex
+	keys        map[Key]struct{} // in new/ or cur/, or queued
+	queue       []queued
+	queuedBytes int64
+	live        map[*Temp]struct{} // created, neither committed nor removed
+	bufs        [][]byte
+	noReplace   bool // renameat2 RENAME_NOREPLACE unsupported: link + unlink
+	closed      bool
+}
+
+type queued struct {
+	tmp, final string // names in tmp/ and in the subdir
+	sub        int    // subdir fd
+	key        Key
+}
+
+// Open prepares writing into the Maildir folder dir, which must exist with tmp/, new/ and cur/
+// (see Ensure). It scans new/ and cur/ once and remembers the keys of the files named by
+// Name, so that a re-run skips messages already delivered.
+func Open(dir string, opt Options) (*Writer, error) {
+	if opt.BatchFiles <= 0 {
+		opt.BatchFiles = defaultBatchFiles
+	}
+	if opt.BatchBytes <= 0 {
+		opt.BatchBytes = defaultBatchBytes
+	}
+	w := &Writer{
+		dir: dir, tmpDir: filepath.Join(dir, "tmp"), newDir: filepath.Join(dir, "new"), curDir: filepath.Join(dir, "cur"),
+		opt: opt, sys: &realSys, tmpfd: -1, newfd: -1, curfd: -1,
+		live: map[*Temp]struct{}{},
+	}
+	w.chown = opt.UID >= 0 && opt.UID != os.Geteuid() || opt.GID >= 0 && opt.GID != os.Getegid()
+	for _, d := range []struct {
+		fd   *int
+		path string
+	}{{&w.tmpfd, w.tmpDir}, {&w.newfd, w.newDir}, {&w.curfd, w.curDir}} {
+		fd, err := unix.Open(d.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			w.closeFDs()
+			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+				return nil, fmt.Errorf("open maildir %s: %s is missing or not a directory; %s is not a complete maildir, create it (with tmp/, new/ and cur/) first", dir, d.path, dir)
+			}
+			return nil, pathErr("open maildir directory", d.path, err)
+		}
+		*d.fd = fd
+	}
+	w.keys = map[Key]struct{}{}
+	for _, p := range []string{w.newDir, w.curDir} {
+		if err := scanKeys(p, w.keys); err != nil {
+			w.closeFDs()
+			return nil, err
+		}
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:]) // never fails on Linux; uniqueness also rests on O_EXCL
+	w.prefix = "mb2md." + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:]) + "."
+	return w, nil
+}
+
+// scanKeys adds the keys of the files named by Name in directory p to keys.
+func scanKeys(p string, keys map[Key]struct{}) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return pathErr("read directory", p, err)
+	}
+	defer f.Close()
+	for {
+		names, err := f.Readdirnames(1024)
+		for _, n := range names {
+			if k, ok := parseKey(n); ok {
+				keys[k] = struct{}{}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return pathErr("read directory", p, err)
+		}
+	}
+}
+
+// Has reports whether a message with that key is already in new/ or cur/, or committed in
+// this run.
+func (w *Writer) Has(key Key) bool {
+	w.mu.Lock()
+	_, ok := w.keys[key]
+	w.mu.Unlock()
+	return ok
+}
+
+// Temp is a message being written into tmp/. Finish it with Commit or Abort.
+type Temp struct {
+	w           *Writer
+	fd          int
+	name        string
+	buf         []byte
+	size, vsize int64
+	lastCR      bool
+	done        bool
+	err         error // why the temp file was removed
+}
+
+// Create makes a new temp file in tmp/ (O_EXCL, mode 0600, a unique name from the pid, a
+// random part and a counter).
+func (w *Writer) Create() (*Temp, error) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil, fmt.Errorf("create a temp file in %s: the writer is already closed (internal error)", w.tmpDir)
+	}
+	var buf []byte
+	if n := len(w.bufs); n > 0 {
+		buf, w.bufs = w.bufs[n-1], w.bufs[:n-1]
+	}
+	w.mu.Unlock()
+	if buf == nil {
+		buf = make([]byte, 0, tempBufSize)
+	}
+	var name string
+	var fd int
+	for attempt := 0; ; attempt++ {
+		name = w.prefix + strconv.FormatUint(w.counter.Add(1), 10)
+		var err error
+		fd, err = w.sys.openat(w.tmpfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+		if err == nil {
+			break
+		}
+		if (errors.Is(err, unix.EEXIST) && attempt < 16) || errors.Is(err, unix.EINTR) {
+			continue
+		}
+		w.putBuf(buf)
+		return nil, pathErr("create temp file", filepath.Join(w.tmpDir, name), err)
+	}
+	t := &Temp{w: w, fd: fd, name: name, buf: buf}
+	w.mu.Lock()
+	w.live[t] = struct{}{}
+	w.mu.Unlock()
+	if w.chown {
+		if err := w.sys.fchown(fd, w.opt.UID, w.opt.GID); err != nil {
+			return nil, t.fail("change owner of", err)
+		}
+	}
+	return t, nil
+}
+
+func (w *Writer) putBuf(b []byte) {
+	if b == nil {
+		return
+	}
+	w.mu.Lock()
+	if len(w.bufs) < maxFreeBufs {
+		w.bufs = append(w.bufs, b[:0])
+	}
+	w.mu.Unlock()
+}
+
+func (t *Temp) path() string { return filepath.Join(t.w.tmpDir, t.name) }
+
+// Size is the number of bytes written so far.
+func (t *Temp) Size() int64 { return t.size }
+
+// VSize is the size with every LF not preceded by CR counted as CRLF (Dovecot's W=).
+func (t *Temp) VSize() int64 { return t.vsize }
+
+var (
+	lf   = []byte{'\n'}
+	crlf = []byte{'\r', '\n'}
+)
+
+// Write appends p to the message. On an error the temp file is removed and every later call
+// returns the same error.
+func (t *Temp) Write(p []byte) (int, error) {
+	if t.done {
+		return 0, t.finished()
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if n := bytes.Count(p, lf); n > 0 {
+		bare := n - bytes.Count(p, crlf)
+		if t.lastCR && p[0] == '\n' {
+			bare--
+		}
+		t.vsize += int64(bare)
+	}
+	t.lastCR = p[len(p)-1] == '\r'
+	t.size += int64(len(p))
+	t.vsize += int64(len(p))
+	if len(t.buf)+len(p) <= cap(t.buf) {
+		t.buf = append(t.buf, p...)
+		return len(p), nil
+	}
+	if err := t.flushBuf(); err != nil {
+		return 0, t.fail("write", err)
+	}
+	if len(p) >= cap(t.buf) {
+		if err := t.writeAll(p); err != nil {
+			return 0, t.fail("write", err)
+		}
+	} else {
+		t.buf = append(t.buf, p...)
+	}
+	return len(p), nil
+}
+
+func (t *Temp) flushBuf() error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	err := t.writeAll(t.buf)
+	t.buf = t.buf[:0]
+	return err
+}
+
+func (t *Temp) writeAll(p []byte) error {
+	for len(p) > 0 {
+		n, err := t.w.sys.write(t.fd, p)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return io.ErrShortWrite
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// fail removes the temp file after an error of op and returns the error for the user.
+func (t *Temp) fail(op string, err error) error {
+	t.err = pathErr(op, t.path(), err)
+	t.remove()
+	return t.err
+}
+
+// remove closes and deletes the temp file; it is then done.
+func (t *Temp) remove() error {
+	w := t.w
+	if t.fd >= 0 {
+		_ = w.sys.close(t.fd)
+		t.fd = -1
+	}
+	t.done = true
+	err := w.sys.unlinkat(w.tmpfd, t.name, 0)
+	w.mu.Lock()
+	delete(w.live, t)
+	w.mu.Unlock()
+	w.putBuf(t.buf)
+	t.buf = nil
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return pathErr("remove temp file", t.path(), err)
+	}
+	return nil
+}
+
+func (t *Temp) finished() error {
+	if t.err != nil {
+		return t.err
+	}
+	return fmt.Errorf("temp file %s was already committed or aborted (internal error)", t.path())
+}
+
+// Abort removes the temp file. It does nothing for a Temp already committed or removed.
+func (t *Temp) Abort() error {
+	if t.done {
+		return nil
+	}
+	return t.remove()
+}
+
+// validFlags accepts Maildir info flags: ASCII letters (DFPRST and keyword letters a-z).
+func validFlags(f string) bool {
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Commit closes the file (checking the close error), sets its atime and mtime and queues it
+// for delivery as <subdir>/<Name(key, size, vsize)>, with ":2,<flags>" appended in "cur"
+// (a message in "new" has no info, so flags must be empty). If the key is already present,
+// the temp file is removed and ErrExists returned. On any error the temp file is removed.
+// When the batch limits are reached Commit flushes, and returns Flush's error.
+func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags string) error {
+	if t.done {
+		return t.finished()
+	}
+	w := t.w
+	var sub int
+	switch subdir {
+	case "new":
+		if flags != "" {
+			_ = t.remove()
+			return fmt.Errorf("commit %s: flags %q given for new/, where messages have no flags (internal error)", t.path(), flags)
+		}
+		sub = w.newfd
+	case "cur":
+		if !validFlags(flags) {
+			_ = t.remove()
+			return fmt.Errorf("commit %s: invalid maildir flags %q (internal error)", t.path(), flags)
+		}
+		sub = w.curfd
+	default:
+		_ = t.remove()
+		return fmt.Errorf("commit %s: subdirectory %q is neither new nor cur (internal error)", t.path(), subdir)
+	}
+	if w.Has(key) {
+		_ = t.remove()
+		return ErrExists
+	}
+	if err := t.flushBuf(); err != nil {
+		return t.fail("write", err)
+	}
+	ts := [2]unix.Timespec{
+		{Sec: atime.Unix(), Nsec: int64(atime.Nanosecond())},
+		{Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())},
+	}
+	if err := w.sys.futimens(t.fd, &ts); err != nil {
+		return t.fail("set the times of", err)
+	}
+	if w.opt.Sync == SyncEach {
+		if err := w.sys.fsync(t.fd); err != nil {
+			return t.fail("sync", err)
+		}
+	}
+	fd := t.fd
+	t.fd = -1
+	if err := w.sys.close(fd); err != nil {
+		return t.fail("close", err)
+	}
+	final := Name(key, mtime, t.size, t.vsize)
+	if subdir == "cur" {
+		final += ":2," + flags
+	}
+	t.done = true
+	w.putBuf(t.buf)
+	t.buf = nil
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.live, t)
+	_, dup := w.keys[key]
+	if dup || w.closed {
+		_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
+		if dup {
+			return ErrExists
+		}
+		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
+	}
+	w.keys[key] = struct{}{}
+	w.queue = append(w.queue, queued{tmp: t.name, final: final, sub: sub, key: key})
+	w.queuedBytes += t.size
+	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
+		if _, err := w.flushLocked(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush makes all queued messages durable, then visible: (SyncBatch) syncfs on tmp/, or the
+// per-file fsync done by Commit (SyncEach); then it renames each temp file into new/ or cur/,
+// never replacing an existing file (renameat2 RENAME_NOREPLACE, or link + unlink where the
+// file system lacks it); then it fsyncs new/, cur/ and tmp/. It returns the number of files
+// delivered. On an error the messages not yet delivered are removed from tmp/ (and forgotten,
+// so Has reports them absent). A name already taken in new/ or cur/ keeps the existing file,
+// removes the new copy and gives an error wrapping ErrNameTaken after the other messages were
+// delivered.
+func (w *Writer) Flush() (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, nil
+	}
+	return w.flushLocked()
+}
+
+func (w *Writer) flushLocked() (int, error) {
+	q := w.queue
+	if len(q) == 0 {
+		return 0, nil
+	}
+	w.queue = w.queue[:0]
+	w.queuedBytes = 0
+	if w.opt.Sync == SyncBatch {
+		if err := w.syncBatch(q); err != nil {
+			w.discard(q)
+			return 0, err
+		}
+	}
+	delivered := 0
+	var firstErr error
+	var touched [2]bool // new, cur
+	for i, e := range q {
+		err := w.deliver(e)
+		if err == nil || errors.Is(err, errLinkedNotUnlinked) {
+			delivered++
+			touched[btoi(e.sub == w.curfd)] = true
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if errors.Is(err, ErrNameTaken) {
+			_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		w.discard(q[i:])
+		if firstErr == nil || errors.Is(firstErr, ErrNameTaken) {
+			firstErr = err
+		}
+		break
+	}
+	if w.opt.Sync != SyncNone {
+		dirs := []struct {
+			do   bool
+			fd   int
+			path string
+		}{{touched[0], w.newfd, w.newDir}, {touched[1], w.curfd, w.curDir}, {true, w.tmpfd, w.tmpDir}}
+		for _, d := range dirs {
+			if !d.do {
+				continue
+			}
+			if err := w.sys.fsync(d.fd); err != nil && !errors.Is(err, unix.EINVAL) && firstErr == nil {
+				firstErr = pathErr("sync directory", d.path, err)
+			}
+		}
+	}
+	return delivered, firstErr
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// syncBatch makes the data of the queued temp files durable: syncfs on tmp/, or, where the file
+// system does not implement it, fsync of each file.
+func (w *Writer) syncBatch(q []queued) error {
+	err := w.sys.syncfs(w.tmpfd)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EOPNOTSUPP) {
+		return pathErr("sync the file system of", w.tmpDir, err)
+	}
+	for _, e := range q {
+		p := filepath.Join(w.tmpDir, e.tmp)
+		fd, err := w.sys.openat(w.tmpfd, e.tmp, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return pathErr("open", p, err)
+		}
+		err = w.sys.fsync(fd)
+		_ = w.sys.close(fd)
+		if err != nil {
+			return pathErr("sync", p, err)
+		}
+	}
+	return nil
+}
+
+var errLinkedNotUnlinked = errors.New("delivered, but the temp file could not be removed")
+
+// deliver moves one temp file into its subdir without replacing anything. Errors: ErrNameTaken
+// (wrapped) when the name is taken; errLinkedNotUnlinked (wrapped) when the message was
+// delivered by link but its temp name remains.
+func (w *Writer) deliver(e queued) error {
+	src := filepath.Join(w.tmpDir, e.tmp)
+	dst := filepath.Join(w.subPath(e.sub), e.final)
+	if !w.noReplace {
+		err := w.sys.renameat2(w.tmpfd, e.tmp, e.sub, e.final, unix.RENAME_NOREPLACE)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EEXIST):
+			return takenErr(src, dst)
+		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
+			w.noReplace = true // fall back to link + unlink for this and later files
+		default:
+			return fmt.Errorf("rename %s to %s: %w; %s", src, dst, err, hint(err))
+		}
+	}
+	if err := w.sys.linkat(w.tmpfd, e.tmp, e.sub, e.final, 0); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return takenErr(src, dst)
+		}
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
+			return fmt.Errorf("link %s to %s: %w; the destination file system supports neither rename without replace nor hard links, so messages cannot be delivered safely; use another file system"+rerun, src, dst, err)
+		}
+		return fmt.Errorf("link %s to %s: %w; %s", src, dst, err, hint(err))
+	}
+	if err := w.sys.unlinkat(w.tmpfd, e.tmp, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove %s after linking it to %s: %w: %w; remove it by hand", src, dst, errLinkedNotUnlinked, err)
+	}
+	return nil
+}
+
+func takenErr(src, dst string) error {
+	return fmt.Errorf("deliver %s as %s: %w: a file of that name is already there; it was kept and the new copy removed. Another program is writing into this maildir: run only one conversion per destination, then run again"+rerun, src, dst, ErrNameTaken)
+}
+
+func (w *Writer) subPath(fd int) string {
+	if fd == w.newfd {
+		return w.newDir
+	}
+	return w.curDir
+}
+
+// discard removes queued temp files that will not be delivered and forgets their keys.
+func (w *Writer) discard(q []queued) {
+	for _, e := range q {
+		_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
+		delete(w.keys, e.key)
+	}
+}
+
+// Close flushes the queue and releases the Writer. Temp files neither committed nor aborted
+// are removed (and reported as an error).
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	_, err := w.flushLocked()
+	if n := w.removeLive(); n > 0 && err == nil {
+		err = fmt.Errorf("close maildir %s: %d temp files were neither committed nor aborted and have been removed (internal error)", w.dir, n)
+	}
+	w.closed = true
+	w.closeFDs()
+	return err
+}
+
+// Abort removes every temp file not yet delivered, queued or still open (Ctrl-C or error
+// path) and releases the Writer: delivered messages stay, nothing partial is left in tmp/,
+// new/ or cur/. It must not run concurrently with a method of a Temp.
+func (w *Writer) Abort() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	w.removeLive()
+	w.discard(w.queue)
+	w.queue = nil
+	w.queuedBytes = 0
+	w.closed = true
+	w.closeFDs()
+}
+
+// removeLive removes the temp files still open; w.mu is held.
+func (w *Writer) removeLive() int {
+	n := 0
+	for t := range w.live {
+		if t.fd >= 0 {
+			_ = w.sys.close(t.fd)
+			t.fd = -1
+		}
+		_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
+		t.done = true
+		t.err = fmt.Errorf("temp file %s was removed when the maildir writer was closed", t.path())
+		delete(w.live, t)
+		n++
+	}
+	return n
+}
+
+func (w *Writer) closeFDs() {
+	for _, fd := range []*int{&w.tmpfd, &w.newfd, &w.curfd} {
+		if *fd >= 0 {
+			_ = unix.Close(*fd)
+			*fd = -1
+		}
+	}
+}

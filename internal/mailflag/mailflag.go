@@ -1,0 +1,245 @@
+// Package mailflag turns the flag headers of an mbox message (Status, X-Status, X-Mozilla-Status,
+// X-Evolution, X-Keywords) into Maildir flags, keywords and the new/ or cur/ decision.
+//
+// It knows nothing about files: callers hand it header values, it returns a Flags value.
+package mailflag
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Flags is what a message's headers say about its IMAP state.
+type Flags struct {
+	Seen, Answered, Flagged, Draft, Deleted bool
+	// Old is true when Status contains 'O' (the message is no longer \Recent).
+	Old bool
+	// Keywords are the X-Keywords values in order of appearance, without duplicates.
+	Keywords []string
+	// FromClientHeaders is true when X-Mozilla-Status or X-Evolution added a flag that
+	// Status/X-Status did not give (Dovecot ignores those two headers).
+	FromClientHeaders bool
+}
+
+// Header is one header field as the reader captured it: the name in any case and the
+// unfolded value with leading whitespace removed.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Parse reads the flag headers Dovecot reads (Status, X-Status, X-Keywords) the way Dovecot
+// reads them, and X-Mozilla-Status / X-Evolution the way mb2md reads them.
+func Parse(headers []Header) Flags {
+	var f Flags
+	var client Flags
+	seenKW := map[string]bool{}
+	for _, h := range headers {
+		switch strings.ToLower(h.Name) {
+		case "status":
+			for _, c := range h.Value {
+				switch c {
+				case 'R':
+					f.Seen = true
+				case 'O':
+					f.Old = true
+				}
+			}
+		case "x-status":
+			for _, c := range h.Value {
+				switch c {
+				case 'A':
+					f.Answered = true
+				case 'F':
+					f.Flagged = true
+				case 'T':
+					f.Draft = true
+				case 'D':
+					f.Deleted = true
+				}
+			}
+		case "x-keywords":
+			for _, kw := range strings.FieldsFunc(h.Value, func(r rune) bool {
+				return r == ' ' || r == '\t' || r == ','
+			}) {
+				if !seenKW[kw] {
+					seenKW[kw] = true
+					f.Keywords = append(f.Keywords, kw)
+				}
+			}
+		case "x-mozilla-status":
+			v, ok := hex4(h.Value)
+			if !ok {
+				continue
+			}
+			client.Seen = client.Seen || v&0x1 != 0
+			client.Answered = client.Answered || v&0x2 != 0
+			client.Deleted = client.Deleted || v&0x8 != 0
+		case "x-evolution":
+			v, ok := evolution(h.Value)
+			if !ok {
+				continue
+			}
+			client.Answered = client.Answered || v&0x1 != 0
+			client.Deleted = client.Deleted || v&0x2 != 0
+			client.Draft = client.Draft || v&0x4 != 0
+			client.Flagged = client.Flagged || v&0x8 != 0
+			client.Seen = client.Seen || v&0x10 != 0
+		}
+	}
+	add := func(dst *bool, v bool) {
+		if v && !*dst {
+			*dst = true
+			f.FromClientHeaders = true
+		}
+	}
+	add(&f.Seen, client.Seen)
+	add(&f.Answered, client.Answered)
+	add(&f.Flagged, client.Flagged)
+	add(&f.Draft, client.Draft)
+	add(&f.Deleted, client.Deleted)
+	return f
+}
+
+// hex4 reads the leading four hex digits of an X-Mozilla-Status value, as mb2md's
+// /^X-Mozilla-Status: ([0-9a-f]{4})/i does.
+func hex4(s string) (uint64, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s[:4], 16, 16)
+	return v, err == nil
+}
+
+// evolution reads the 16-bit flag field of an X-Evolution value ("xxxxxxxx-ffff"), as mb2md's
+// /^X-Evolution:\s+\w{8}-(\w{4})/i does.
+func evolution(s string) (uint64, bool) {
+	if len(s) < 13 || s[8] != '-' {
+		return 0, false
+	}
+	for i := 0; i < 8; i++ {
+		if !isWord(s[i]) {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseUint(s[9:13], 16, 16)
+	return v, err == nil
+}
+
+func isWord(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// Info returns the Maildir flag letters, ASCII-sorted (D F R S T).
+func (f Flags) Info() string {
+	var b []byte
+	if f.Draft {
+		b = append(b, 'D')
+	}
+	if f.Flagged {
+		b = append(b, 'F')
+	}
+	if f.Answered {
+		b = append(b, 'R')
+	}
+	if f.Seen {
+		b = append(b, 'S')
+	}
+	if f.Deleted {
+		b = append(b, 'T')
+	}
+	return string(b)
+}
+
+// InfoWithKeywords appends keyword letters (a..z) to the flag letters, sorted, as Dovecot
+// names Maildir files. letters maps keyword → letter.
+func (f Flags) InfoWithKeywords(letters map[string]byte) string {
+	b := []byte(f.Info())
+	for _, kw := range f.Keywords {
+		if l, ok := letters[kw]; ok {
+			b = append(b, l)
+		}
+	}
+	sort.Slice(b, func(i, j int) bool { return b[i] < b[j] })
+	return string(b)
+}
+
+// Subdir says where Dovecot would keep the message: "new" for a message that is still
+// \Recent (no 'O' in Status) and has no flags or keywords, else "cur".
+func (f Flags) Subdir() string {
+	if !f.Old && f.Info() == "" && len(f.Keywords) == 0 {
+		return "new"
+	}
+	return "cur"
+}
+
+// Compat returns the flag letters mb2md 3.20 produces for the same header lines: F if the
+// pooled letters contain F, R if A, S if R, T if D (Draft ignored). lines are the raw header
+// lines (without line end) of the message's header section.
+func Compat(lines []string) string {
+	pool := map[byte]bool{}
+	addCaps := func(s string) {
+		for i := 0; i < len(s) && s[i] >= 'A' && s[i] <= 'Z'; i++ {
+			pool[s[i]] = true
+		}
+	}
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "Status: "):
+			addCaps(l[len("Status: "):])
+		case strings.HasPrefix(l, "X-Status: "):
+			addCaps(l[len("X-Status: "):])
+		case len(l) >= 18 && strings.EqualFold(l[:18], "X-Mozilla-Status: "):
+			s := l[18:]
+			if len(s) >= 4 && isHex(s[:4]) {
+				v, _ := strconv.ParseUint(s[:4], 16, 16)
+				if v&0x1 != 0 {
+					pool['R'] = true
+				}
+				if v&0x2 != 0 {
+					pool['A'] = true
+				}
+				if v&0x8 != 0 {
+					pool['D'] = true
+				}
+			}
+		case len(l) >= 12 && strings.EqualFold(l[:12], "X-Evolution:"):
+			s := strings.TrimLeft(l[12:], " \t\r\n\f\v")
+			if len(s) == len(l[12:]) {
+				continue // \s+ needs at least one
+			}
+			if v, ok := evolution(s); ok {
+				if v&0x1 != 0 {
+					pool['A'] = true
+				}
+				if v&0x2 != 0 {
+					pool['D'] = true
+				}
+				if v&0x8 != 0 {
+					pool['F'] = true
+				}
+				if v&0x10 != 0 {
+					pool['R'] = true
+				}
+			}
+		}
+	}
+	var b []byte
+	for _, p := range [][2]byte{{'F', 'F'}, {'A', 'R'}, {'R', 'S'}, {'D', 'T'}} {
+		if pool[p[0]] {
+			b = append(b, p[1])
+		}
+	}
+	return string(b)
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
