@@ -67,10 +67,10 @@ EXIT STATUS
 
 type convOpts struct {
 	spool, recurse, contentLength, help bool
-	src, dest, sub, list, strip             string
-	json, quiet, version, utf8              bool
-	format, tz, sync                        string
-	jobs                                    int
+	src, dest, sub, list, strip         string
+	json, quiet, version, utf8          bool
+	format, tz, sync                    string
+	jobs                                int
 }
 
 // Run executes the command line and returns the exit code. Only main calls os.Exit.

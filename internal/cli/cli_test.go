@@ -31,9 +31,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mtime":  cmdMtime,
-			"count":  cmdCount,
-			"mode":   cmdMode,
+			"mtime": cmdMtime,
+			"count": cmdCount,
+			"mode":  cmdMode,
 		},
 	})
 }

@@ -64,5 +64,3 @@ func glob(ts *testscript.TestScript, pattern string) []string {
 	}
 	return m
 }
-
-

@@ -14,19 +14,19 @@ import (
 	"time"
 
 	"github.com/mb2md/mb2md/internal/datefix"
-	"github.com/mb2md/mb2md/internal/mailflag"
 	"github.com/mb2md/mb2md/internal/maildir"
+	"github.com/mb2md/mb2md/internal/mailflag"
 	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/source"
 )
 
 // Options control a conversion. The zero value is not usable: Loc and Now must be set.
 type Options struct {
-	Format   mbox.Format
-	Loc      *time.Location // zone for From_ dates without one
-	Now      time.Time      // "now" for the date policy
-	Sync     maildir.SyncMode
-	UTF8     bool // folder names in UTF-8 (Dovecot :UTF-8) instead of modified UTF-7
+	Format mbox.Format
+	Loc    *time.Location // zone for From_ dates without one
+	Now    time.Time      // "now" for the date policy
+	Sync   maildir.SyncMode
+	UTF8   bool // folder names in UTF-8 (Dovecot :UTF-8) instead of modified UTF-7
 	// BufferLimit is how much of a message is held in memory before it is streamed to a temp
 	// file (default 1 MiB).
 	BufferLimit int

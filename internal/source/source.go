@@ -234,7 +234,7 @@ type walker struct {
 	seen    map[[2]uint64]bool
 }
 
-func (w *walker) add(m Mailbox)          { w.plan.Mailboxes = append(w.plan.Mailboxes, m) }
+func (w *walker) add(m Mailbox)         { w.plan.Mailboxes = append(w.plan.Mailboxes, m) }
 func (w *walker) skip(path, why string) { w.plan.Skipped = append(w.plan.Skipped, Skip{path, why}) }
 
 // mapComps turns source path components into folder components: a final "-r" extension is
