@@ -152,14 +152,14 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		Strip:   hiddenHeaders,
 		Capture: capturedHeaders,
 	})
-	msg, err := rd.Next()
+	msg, rerr := rd.Next()
 	var fe *mbox.FormatError
-	if errors.As(err, &fe) {
+	if errors.As(rerr, &fe) {
 		r.NotMbox = true
 		return fmt.Errorf("%s:%d: not an mbox file: %s; nothing converted from it", mb.Path, fe.Line, fe.Reason)
 	}
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("read %s: %w", mb.Path, err)
+	if rerr != nil && rerr != io.EOF {
+		return fmt.Errorf("read %s: %w", mb.Path, rerr)
 	}
 	if err := maildir.Ensure(dir, len(mb.Folder) > 0); err != nil {
 		return err
@@ -171,7 +171,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	policy := datefix.Policy{Now: opt.Now, Loc: opt.Loc}
 	c := &mailboxConv{w: w, r: r, policy: policy, mtime: st.ModTime(), path: mb.Path, seen: map[[16]byte]uint32{},
 		buf: make([]byte, 0, opt.BufferLimit)}
-	for ; err == nil; msg, err = rd.Next() {
+	for ; rerr == nil; msg, rerr = rd.Next() {
 		if ctx.Err() != nil {
 			w.Abort()
 			c.addReaderWarnings(rd)
@@ -184,9 +184,9 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		}
 	}
 	c.addReaderWarnings(rd)
-	if err != io.EOF {
+	if rerr != io.EOF {
 		w.Abort()
-		return fmt.Errorf("read %s: %w", mb.Path, err)
+		return fmt.Errorf("read %s: %w", mb.Path, rerr)
 	}
 	if err := w.Close(); err != nil {
 		return err
