@@ -11,7 +11,14 @@
 // Dovecot changes what it serves (it writes X-UID headers into mbox files, creates
 // dovecot-uidlist, moves new/ to cur/ ...), so always serve a copy. When the test
 // runs as root, Start hands the served tree to "nobody" (Dovecot refuses to
-// access mail as root).
+// access mail as root) and lets nobody enter the temp dirs above it.
+//
+// Notes on what a view shows: every message Dovecot sees for the first time is
+// \Recent (for Maildir not only the files in new/), and repeated views of one
+// server report the same \Recent flags because View uses EXAMINE. Start a server
+// once per store and call View as often as needed; a start plus a view takes about
+// 0.1 s. A session that Dovecot ends (e.g. on a too large W=) or a folder it cannot
+// open is a problem in View.Problems and fails the test unless Config.AllowProblems.
 package dovetest
 
 import (

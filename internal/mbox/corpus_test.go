@@ -123,4 +123,3 @@ func TestCorpusChunking(t *testing.T) {
 		}
 	}
 }
-
