@@ -4,14 +4,18 @@ package convert
 
 import (
 	"context"
-	"crypto/sha256"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mb2md/mb2md/internal/datefix"
 	"github.com/mb2md/mb2md/internal/maildir"
@@ -30,6 +34,10 @@ type Options struct {
 	// BufferLimit is how much of a message is held in memory before it is streamed to a temp
 	// file (default 1 MiB).
 	BufferLimit int
+	// Jobs is the number of parallel writers per mailbox (default: number of CPUs).
+	Jobs int
+	// Sink receives the messages; nil means MaildirSink{Options: maildir.Options{Sync: Sync}}.
+	Sink Sink
 }
 
 // Warning is a problem found in a source, with its position.
@@ -87,7 +95,13 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 	if opt.BufferLimit <= 0 {
 		opt.BufferLimit = 1 << 20
 	}
-	if err := maildir.Ensure(plan.Dest, false); err != nil {
+	if opt.Jobs <= 0 {
+		opt.Jobs = runtime.NumCPU()
+	}
+	if opt.Sink == nil {
+		opt.Sink = MaildirSink{Options: maildir.Options{Sync: opt.Sync, UID: -1, GID: -1}}
+	}
+	if err := opt.Sink.Root(plan.Dest); err != nil {
 		return nil, err
 	}
 	var results []*Result
@@ -102,7 +116,9 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 		if mb.Path == "" {
 			// a directory: an empty folder, as Dovecot and mb2md show it
 			r.Source = filepath.Join(plan.Source, mb.Rel)
-			if err := maildir.Ensure(dir, len(mb.Folder) > 0); err != nil {
+			if fs, err := opt.Sink.Folder(dir, len(mb.Folder) > 0); err != nil {
+				r.Error = err.Error()
+			} else if err := fs.Close(); err != nil {
 				r.Error = err.Error()
 			}
 		} else if prev, ok := used[dir]; ok {
@@ -161,47 +177,102 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	if rerr != nil && rerr != io.EOF {
 		return fmt.Errorf("read %s: %w", mb.Path, rerr)
 	}
-	if err := maildir.Ensure(dir, len(mb.Folder) > 0); err != nil {
-		return err
-	}
-	w, err := maildir.Open(dir, maildir.Options{Sync: opt.Sync, UID: -1, GID: -1})
+	sink, err := opt.Sink.Folder(dir, len(mb.Folder) > 0)
 	if err != nil {
 		return err
 	}
-	policy := datefix.Policy{Now: opt.Now, Loc: opt.Loc}
-	c := &mailboxConv{w: w, r: r, policy: policy, mtime: st.ModTime(), path: mb.Path, seen: map[[16]byte]uint32{},
-		buf: make([]byte, 0, opt.BufferLimit)}
-	for ; rerr == nil; msg, rerr = rd.Next() {
+	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc},
+		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}}
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan *job, opt.Jobs*2)
+	free := make(chan []byte, opt.Jobs*2+1)
+	for i := 0; i < cap(free); i++ {
+		free <- make([]byte, 0, opt.BufferLimit)
+	}
+	for i := 0; i < opt.Jobs; i++ {
+		g.Go(func() error {
+			for j := range jobs {
+				if gctx.Err() != nil {
+					// stopping: finish nothing more, the sink removes what is not delivered
+					if j.tmp != nil {
+						_ = j.tmp.Abort()
+					}
+					free <- j.buf[:0]
+					continue
+				}
+				err := c.deliver(j)
+				free <- j.buf[:0]
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		for ; rerr == nil; msg, rerr = rd.Next() {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			j, err := c.read(msg, buf)
+			if err != nil {
+				return err
+			}
+			if j == nil {
+				free <- buf
+				continue
+			}
+			select {
+			case jobs <- j:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		if rerr != io.EOF {
+			return fmt.Errorf("read %s: %w", mb.Path, rerr)
+		}
+		return nil
+	})
+	err = g.Wait()
+	c.addReaderWarnings(rd)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		sink.Abort()
 		if ctx.Err() != nil {
-			w.Abort()
-			c.addReaderWarnings(rd)
 			return ErrInterrupted
 		}
-		if err := c.message(msg); err != nil {
-			w.Abort()
-			c.addReaderWarnings(rd)
-			return err
-		}
-	}
-	c.addReaderWarnings(rd)
-	if rerr != io.EOF {
-		w.Abort()
-		return fmt.Errorf("read %s: %w", mb.Path, rerr)
-	}
-	if err := w.Close(); err != nil {
 		return err
 	}
-	return nil
+	return sink.Close()
+}
+
+// job is one message ready to be delivered: its content is in buf, or (for a message larger
+// than the buffer) already in tmp with its hash in key.
+type job struct {
+	buf    []byte
+	tmp    Temp
+	key    maildir.Key
+	hashed bool
+	t      time.Time
+	subdir string
+	info   string
 }
 
 type mailboxConv struct {
-	w      *maildir.Writer
+	sink   FolderSink
 	r      *Result
 	policy datefix.Policy
 	mtime  time.Time
 	path   string
-	seen   map[[16]byte]uint32
-	buf    []byte
+
+	mu      sync.Mutex            // guards claimed and r
+	claimed map[maildir.Key]bool // keys taken by messages of this run
 }
 
 func (c *mailboxConv) addReaderWarnings(rd *mbox.Reader) {
@@ -211,37 +282,38 @@ func (c *mailboxConv) addReaderWarnings(rd *mbox.Reader) {
 }
 
 func (c *mailboxConv) warn(line int64, format string, args ...any) {
+	c.mu.Lock()
 	c.r.Warnings = append(c.r.Warnings, Warning{Line: line, Message: fmt.Sprintf(format, args...)})
+	c.mu.Unlock()
 }
 
-// message converts one message: it is read into the buffer (hashing it); if it does not fit,
-// the rest is streamed into the temp file.
-func (c *mailboxConv) message(msg *mbox.Message) error {
-	h := sha256.New()
-	c.buf = c.buf[:0]
-	var tmp *maildir.Temp
-	fail := func(err error) error {
-		if tmp != nil {
-			_ = tmp.Abort()
+// read takes one message from the reader into buf; a message larger than buf is streamed into
+// a temp file right away. It returns nil for a message that is not converted.
+func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
+	j := &job{buf: buf[:0]}
+	var h maildir.Fingerprint
+	fail := func(err error) (*job, error) {
+		if j.tmp != nil {
+			_ = j.tmp.Abort()
 		}
-		return err
+		return nil, err
 	}
 	for {
-		if len(c.buf) == cap(c.buf) {
-			if tmp == nil {
+		if len(j.buf) == cap(j.buf) {
+			if j.tmp == nil {
 				var err error
-				if tmp, err = c.w.Create(); err != nil {
-					return err
+				if j.tmp, err = c.sink.Create(); err != nil {
+					return nil, err
 				}
 			}
-			if _, err := tmp.Write(c.buf); err != nil {
+			if _, err := j.tmp.Write(j.buf); err != nil {
 				return fail(err)
 			}
-			h.Write(c.buf)
-			c.buf = c.buf[:0]
+			h.Write(j.buf)
+			j.buf = j.buf[:0]
 		}
-		n, err := msg.Read(c.buf[len(c.buf):cap(c.buf)])
-		c.buf = c.buf[:len(c.buf)+n]
+		n, err := msg.Read(j.buf[len(j.buf):cap(j.buf)])
+		j.buf = j.buf[:len(j.buf)+n]
 		if err == io.EOF {
 			break
 		}
@@ -249,17 +321,22 @@ func (c *mailboxConv) message(msg *mbox.Message) error {
 			return fail(fmt.Errorf("read %s:%d: %w", c.path, msg.Line, err))
 		}
 	}
-	h.Write(c.buf)
 	if msg.Seq == 1 && hasField(msg.Fields, "X-IMAP") {
 		// The UW-IMAP/Dovecot pseudo message holding folder data: Dovecot hides it.
 		c.warn(msg.Line, "folder-data pseudo message (X-IMAP) not converted, as Dovecot hides it")
 		return fail(nil)
 	}
-	c.r.Messages++
-	var key maildir.Key
-	copy(key.Hash[:], h.Sum(nil))
-	key.N = c.seen[key.Hash]
-	c.seen[key.Hash]++
+	if j.tmp != nil {
+		if len(j.buf) > 0 {
+			if _, err := j.tmp.Write(j.buf); err != nil {
+				return fail(err)
+			}
+			h.Write(j.buf)
+			j.buf = j.buf[:0]
+		}
+		j.key.Hash = h.Sum()
+		j.hashed = true
+	}
 
 	headers := make([]mailflag.Header, 0, len(msg.Fields))
 	var received, date string
@@ -276,52 +353,159 @@ func (c *mailboxConv) message(msg *mbox.Message) error {
 	}
 	flags := mailflag.Parse(headers)
 	t, src := c.policy.Resolve(datefix.Inputs{FromLine: msg.FromLine, Received: received, Date: date, FileMTime: c.mtime})
+	c.mu.Lock()
+	c.r.Messages++
 	c.r.DateSources[src.String()]++
-	if src != datefix.FromLine {
-		c.warn(msg.Line, "From_ line date unusable; INTERNALDATE taken from the %s", strings.ReplaceAll(src.String(), "_", " "))
-	}
 	if flags.FromClientHeaders {
 		c.r.Flags["from_client_headers"]++
 	}
-	subdir := flags.Subdir()
-	info := flags.Info()
+	c.mu.Unlock()
+	if src != datefix.FromLine {
+		c.warn(msg.Line, "From_ line date unusable; INTERNALDATE taken from the %s", strings.ReplaceAll(src.String(), "_", " "))
+	}
+	j.t, j.subdir, j.info = t, flags.Subdir(), flags.Info()
+	return j, nil
+}
 
-	if tmp == nil && c.w.Has(key) {
-		c.r.SkippedExisting++
+// deliver fingerprints (if needed) and writes one message; it runs in the worker goroutines.
+func (c *mailboxConv) deliver(j *job) error {
+	if !j.hashed {
+		var h maildir.Fingerprint
+		h.Write(j.buf)
+		j.key.Hash = h.Sum()
+	}
+	exists, err := c.claim(j)
+	if err != nil {
+		if j.tmp != nil {
+			_ = j.tmp.Abort()
+		}
+		return err
+	}
+	if exists {
+		if j.tmp != nil {
+			_ = j.tmp.Abort()
+		}
+		c.count(j, false, 0)
 		return nil
 	}
-	if tmp == nil {
-		var err error
-		if tmp, err = c.w.Create(); err != nil {
+	if j.tmp == nil {
+		if j.tmp, err = c.sink.Create(); err != nil {
+			return err
+		}
+		if _, err := j.tmp.Write(j.buf); err != nil {
+			_ = j.tmp.Abort()
 			return err
 		}
 	}
-	if len(c.buf) > 0 {
-		if _, err := tmp.Write(c.buf); err != nil {
-			return fail(err)
-		}
-	}
-	size := tmp.Size()
-	err := tmp.Commit(key, t, t, subdir, info)
-	tmp = nil
+	size := j.tmp.Size()
+	err = j.tmp.Commit(j.key, j.t, j.t, j.subdir, j.info)
 	if errors.Is(err, maildir.ErrExists) {
-		c.r.SkippedExisting++
+		c.count(j, false, 0)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	c.count(j, true, size)
+	return nil
+}
+
+// claim picks the occurrence number N of the message's key: the first key not taken by another
+// message of this run that is either free (the message is new) or names an existing file with
+// exactly this content (the message was delivered by an earlier run). A fingerprint collision
+// with different content just moves on to the next N, so nothing is ever skipped by mistake.
+// Identical messages get N = 0, 1, …; which gets which does not matter, the set of keys is the
+// same on every run.
+func (c *mailboxConv) claim(j *job) (exists bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for n := uint32(0); ; n++ {
+		j.key.N = n
+		if c.claimed[j.key] {
+			continue
+		}
+		path, ok := c.sink.Lookup(j.key)
+		if !ok {
+			c.claimed[j.key] = true
+			return false, nil
+		}
+		if path == "" {
+			continue
+		}
+		same, err := sameContent(path, j)
+		if err != nil {
+			return false, err
+		}
+		if same {
+			c.claimed[j.key] = true
+			return true, nil
+		}
+	}
+}
+
+// sameContent compares an existing message file with the job's content.
+func sameContent(path string, j *job) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // moved or expunged meanwhile: not the same message
+	}
+	if err != nil {
+		return false, fmt.Errorf("compare with %s: %w; check the permissions of the destination", path, unwrap(err))
+	}
+	defer f.Close()
+	if j.tmp == nil {
+		got := make([]byte, len(j.buf)+1)
+		n, err := io.ReadFull(f, got)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return false, fmt.Errorf("compare with %s: %w", path, err)
+		}
+		return n == len(j.buf) && bytes.Equal(got[:n], j.buf), nil
+	}
+	other, err := j.tmp.Open()
+	if err != nil {
+		return false, err
+	}
+	defer other.Close()
+	return sameReaders(f, other)
+}
+
+func sameReaders(a, b io.Reader) (bool, error) {
+	ba, bb := make([]byte, 64*1024), make([]byte, 64*1024)
+	for {
+		na, ea := io.ReadFull(a, ba)
+		nb, eb := io.ReadFull(b, bb)
+		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
+			return false, nil
+		}
+		if ea == io.EOF || ea == io.ErrUnexpectedEOF {
+			return eb == io.EOF || eb == io.ErrUnexpectedEOF, nil
+		}
+		if ea != nil {
+			return false, ea
+		}
+		if eb != nil && eb != io.EOF && eb != io.ErrUnexpectedEOF {
+			return false, eb
+		}
+	}
+}
+
+func (c *mailboxConv) count(j *job, written bool, size int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !written {
+		c.r.SkippedExisting++
+		return
+	}
 	c.r.Written++
 	c.r.Bytes += size
-	if subdir == "new" {
+	if j.subdir == "new" {
 		c.r.New++
 	} else {
 		c.r.Cur++
 	}
-	for _, l := range info {
+	for _, l := range j.info {
 		c.r.Flags[string(l)]++
 	}
-	return nil
 }
 
 func hasField(fs []mbox.Field, name string) bool {

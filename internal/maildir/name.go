@@ -1,15 +1,18 @@
 package maildir
 
 import (
+	"encoding/binary"
 	"encoding/hex"
+	"hash/crc32"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Key identifies a message content for idempotent re-runs: the first 16 bytes of the sha256 of
-// the content, and the occurrence number N (0 for the first message with that content in the
-// mailbox, 1 for an identical duplicate, ...).
+// Key identifies a message content for idempotent re-runs: a 16-byte fingerprint of the
+// content (see Fingerprint), and the occurrence number N (0 for the first message with that
+// fingerprint in the mailbox, 1 for the next, ...). A fingerprint is fast, not unique: callers
+// compare the content of an existing file before they treat a message as already delivered.
 type Key struct {
 	Hash [16]byte
 	N    uint32
@@ -76,4 +79,30 @@ func parseKey(name string) (k Key, ok bool) {
 	}
 	k.N = uint32(n)
 	return k, true
+}
+
+// Fingerprint computes Key.Hash for a content: CRC-32C and CRC-32 (IEEE) of the bytes and the
+// length. Both CRCs run at memory speed with hardware support; collisions are resolved by
+// comparing contents (see Key).
+type Fingerprint struct {
+	c, ieee uint32
+	n       uint64
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Write adds bytes; it never fails.
+func (f *Fingerprint) Write(p []byte) (int, error) {
+	f.c = crc32.Update(f.c, castagnoli, p)
+	f.ieee = crc32.Update(f.ieee, crc32.IEEETable, p)
+	f.n += uint64(len(p))
+	return len(p), nil
+}
+
+// Sum returns the 16-byte fingerprint.
+func (f *Fingerprint) Sum() (h [16]byte) {
+	binary.BigEndian.PutUint32(h[0:], f.c)
+	binary.BigEndian.PutUint32(h[4:], f.ieee)
+	binary.BigEndian.PutUint64(h[8:], f.n)
+	return h
 }

@@ -112,7 +112,7 @@ type Writer struct {
 	chown                  bool
 
 	mu          sync.Mutex
-	keys        map[Key]struct{} // in new/ or cur/, or queued
+	keys        map[Key]string // in new/ or cur/ (value: "new/NAME" or "cur/NAME"), or queued ("")
 	queue       []queued
 	queuedBytes int64
 	live        map[*Temp]struct{} // created, neither committed nor removed
@@ -157,7 +157,7 @@ func Open(dir string, opt Options) (*Writer, error) {
 		}
 		*d.fd = fd
 	}
-	w.keys = map[Key]struct{}{}
+	w.keys = map[Key]string{}
 	for _, p := range []string{w.newDir, w.curDir} {
 		if err := scanKeys(p, w.keys); err != nil {
 			w.closeFDs()
@@ -171,7 +171,8 @@ func Open(dir string, opt Options) (*Writer, error) {
 }
 
 // scanKeys adds the keys of the files named by Name in directory p to keys.
-func scanKeys(p string, keys map[Key]struct{}) error {
+func scanKeys(p string, keys map[Key]string) error {
+	sub := filepath.Base(p) + "/"
 	f, err := os.Open(p)
 	if err != nil {
 		return pathErr("read directory", p, err)
@@ -181,7 +182,7 @@ func scanKeys(p string, keys map[Key]struct{}) error {
 		names, err := f.Readdirnames(1024)
 		for _, n := range names {
 			if k, ok := parseKey(n); ok {
-				keys[k] = struct{}{}
+				keys[k] = sub + n
 			}
 		}
 		if err == io.EOF {
@@ -200,6 +201,18 @@ func (w *Writer) Has(key Key) bool {
 	_, ok := w.keys[key]
 	w.mu.Unlock()
 	return ok
+}
+
+// Lookup is Has, and also returns the path of the existing file ("" for a message committed
+// in this run), so a caller can compare contents before trusting the key.
+func (w *Writer) Lookup(key Key) (path string, ok bool) {
+	w.mu.Lock()
+	rel, ok := w.keys[key]
+	w.mu.Unlock()
+	if ok && rel != "" {
+		path = filepath.Join(w.dir, rel)
+	}
+	return path, ok
 }
 
 // Temp is a message being written into tmp/. Finish it with Commit or Abort.
@@ -272,6 +285,22 @@ func (t *Temp) path() string { return filepath.Join(t.w.tmpDir, t.name) }
 
 // Size is the number of bytes written so far.
 func (t *Temp) Size() int64 { return t.size }
+
+// Open returns a reader of what was written so far (buffered bytes are written out first),
+// for comparing a large message with an existing file.
+func (t *Temp) Open() (io.ReadCloser, error) {
+	if t.done {
+		return nil, t.finished()
+	}
+	if err := t.flushBuf(); err != nil {
+		return nil, t.fail("write", err)
+	}
+	f, err := os.Open(t.path())
+	if err != nil {
+		return nil, pathErr("read back", t.path(), err)
+	}
+	return f, nil
+}
 
 // VSize is the size with every LF not preceded by CR counted as CRLF (Dovecot's W=).
 func (t *Temp) VSize() int64 { return t.vsize }
@@ -467,7 +496,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		}
 		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
 	}
-	w.keys[key] = struct{}{}
+	w.keys[key] = ""
 	w.queue = append(w.queue, queued{tmp: t.name, final: final, sub: sub, key: key})
 	w.queuedBytes += t.size
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {

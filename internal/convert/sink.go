@@ -1,0 +1,72 @@
+package convert
+
+import (
+	"io"
+	"time"
+
+	"github.com/mb2md/mb2md/internal/maildir"
+)
+
+// Sink receives converted messages. The Maildir writer is one; a dry run records instead and
+// never builds the writer (design rule 3).
+type Sink interface {
+	// Root prepares the destination root.
+	Root(dir string) error
+	// Folder prepares one folder (dir is the Maildir++ directory) and returns where its
+	// messages go.
+	Folder(dir string, isFolder bool) (FolderSink, error)
+}
+
+// FolderSink takes the messages of one mailbox. Has, Create and the Temp methods may be called
+// from several goroutines; Close and Abort are called once, after every Temp is finished.
+type FolderSink interface {
+	// Lookup reports whether a message with that key exists, and where ("" when it was
+	// delivered in this run).
+	Lookup(key maildir.Key) (path string, ok bool)
+	Create() (Temp, error)
+	Close() error
+	Abort()
+}
+
+// Temp is one message being written.
+type Temp interface {
+	Write(p []byte) (int, error)
+	Size() int64
+	Commit(key maildir.Key, mtime, atime time.Time, subdir, flags string) error
+	Abort() error
+	// Open reads back what was written so far (for comparing contents).
+	Open() (io.ReadCloser, error)
+}
+
+// MaildirSink writes real Maildirs.
+type MaildirSink struct {
+	Options maildir.Options
+}
+
+// Root implements Sink.
+func (s MaildirSink) Root(dir string) error { return maildir.Ensure(dir, false) }
+
+// Folder implements Sink.
+func (s MaildirSink) Folder(dir string, isFolder bool) (FolderSink, error) {
+	if err := maildir.Ensure(dir, isFolder); err != nil {
+		return nil, err
+	}
+	w, err := maildir.Open(dir, s.Options)
+	if err != nil {
+		return nil, err
+	}
+	return writerSink{w}, nil
+}
+
+type writerSink struct{ w *maildir.Writer }
+
+func (s writerSink) Lookup(key maildir.Key) (string, bool) { return s.w.Lookup(key) }
+func (s writerSink) Create() (Temp, error) {
+	t, err := s.w.Create()
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+func (s writerSink) Close() error { return s.w.Close() }
+func (s writerSink) Abort()       { s.w.Abort() }
