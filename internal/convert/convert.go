@@ -3,8 +3,8 @@
 package convert
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -271,7 +271,7 @@ type mailboxConv struct {
 	mtime  time.Time
 	path   string
 
-	mu      sync.Mutex            // guards claimed and r
+	mu      sync.Mutex           // guards claimed and r
 	claimed map[maildir.Key]bool // keys taken by messages of this run
 }
 
@@ -342,10 +342,11 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 	var received, date string
 	for _, f := range msg.Fields {
 		headers = append(headers, mailflag.Header{Name: f.Name, Value: f.Value})
-		switch strings.ToLower(f.Name) {
-		case "received":
+		// the reader reports names as spelled in Options.Capture
+		switch f.Name {
+		case "Received":
 			received = f.Value
-		case "date":
+		case "Date":
 			if date == "" {
 				date = f.Value
 			}
