@@ -68,7 +68,7 @@ EXIT STATUS
 type convOpts struct {
 	spool, recurse, contentLength, help bool
 	src, dest, sub, list, strip         string
-	json, quiet, version, utf8          bool
+	json, quiet, version, utf8, compat  bool
 	format, tz, sync                    string
 	jobs                                int
 }
@@ -122,6 +122,7 @@ by their content and skipped.`,
 	f.BoolVarP(&o.contentLength, "content-length", "c", false, "trust Content-Length headers (same as --format mboxcl)")
 	f.StringVar(&o.format, "format", "auto", "mbox flavour: auto (split where Dovecot splits), mboxo, mboxrd, mboxcl, mboxcl2")
 	f.StringVar(&o.tz, "tz", "", "time zone for From_ dates without one (default: the local zone, as mb2md and Dovecot do)")
+	f.BoolVar(&o.compat, "compat", false, "reproduce Debian mb2md 3.20's output byte for byte (headers kept, everything in cur/, raw folder names), without its data-loss bugs")
 	f.BoolVar(&o.utf8, "utf8", false, "write folder names in UTF-8 (for Dovecot's :UTF-8 layouts) instead of modified UTF-7")
 	f.StringVar(&o.sync, "sync", "batch", "durability: batch (sync the file system before messages become visible), each (fsync every file), none (unsafe; tests only)")
 	f.IntVar(&o.jobs, "jobs", 0, "parallel workers (default: number of CPUs)")
@@ -198,15 +199,21 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 		fmt.Fprintln(env.Stderr, "mb2md: warning: -m and -s given: -m wins and -s is ignored, as in mb2md 3.20")
 		scfg.Source = ""
 	}
-	plan, err := source.Resolve(scfg)
+	resolve := source.Resolve
+	mode := "default"
+	if o.compat {
+		resolve, mode = source.ResolveCompat, "compat"
+	}
+	plan, err := resolve(scfg)
 	if err != nil {
 		return err
 	}
 	text := &report.Text{W: env.Stderr, Quiet: o.quiet}
 	results, runErr := convert.Run(ctx, plan, convert.Options{
-		Format: format, Loc: loc, Now: env.Now(), Sync: sync, UTF8: o.utf8,
+		Format: format, Loc: loc, Now: env.Now(), Sync: sync, UTF8: o.utf8, Jobs: o.jobs,
+		Compat: o.compat, ContentLength: o.contentLength,
 	}, text)
-	doc := &report.Document{Mode: "default", Dest: plan.Dest, Mailboxes: results, Totals: report.Sum(results)}
+	doc := &report.Document{Mode: mode, Dest: plan.Dest, Mailboxes: results, Totals: report.Sum(results)}
 	for _, s := range plan.Skipped {
 		doc.Skipped = append(doc.Skipped, report.Skip{Path: s.Path, Reason: s.Reason})
 	}

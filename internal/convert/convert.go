@@ -38,6 +38,11 @@ type Options struct {
 	Jobs int
 	// Sink receives the messages; nil means MaildirSink{Options: maildir.Options{Sync: Sync}}.
 	Sink Sink
+	// Compat reproduces Debian mb2md 3.20's output (see compat.go).
+	Compat bool
+	// ContentLength is mb2md's -c (compat mode; the default mode always uses Content-Length
+	// where Dovecot does).
+	ContentLength bool
 }
 
 // Warning is a problem found in a source, with its position.
@@ -111,9 +116,12 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 			return results, ErrInterrupted
 		}
 		dir := filepath.Join(plan.Dest, maildir.FolderDir(mb.Folder, maildir.NameOptions{UTF8: opt.UTF8}))
+		if mb.DirName != "" {
+			dir = filepath.Join(plan.Dest, mb.DirName)
+		}
 		r := &Result{Source: mb.Path, Folder: FolderName(mb.Folder), Dest: dir, Format: opt.Format.String(),
 			Flags: map[string]int{}, DateSources: map[string]int{}}
-		if mb.Path == "" {
+		if mb.Path == "" || mb.CompatEmpty {
 			// a directory: an empty folder, as Dovecot and mb2md show it
 			r.Source = filepath.Join(plan.Source, mb.Rel)
 			if fs, err := opt.Sink.Folder(dir, len(mb.Folder) > 0); err != nil {
@@ -121,11 +129,15 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 			} else if err := fs.Close(); err != nil {
 				r.Error = err.Error()
 			}
-		} else if prev, ok := used[dir]; ok {
+		} else if prev, ok := used[dir]; ok && !opt.Compat {
 			r.Error = fmt.Sprintf("%s maps to the same folder %q as %s; rename one of them (nothing of it was converted, the two are never merged)", mb.Path, r.Folder, prev)
 		} else {
 			used[dir] = mb.Path
-			err := convertOne(ctx, mb, dir, opt, r)
+			convertMailbox := convertOne
+			if opt.Compat {
+				convertMailbox = convertCompat
+			}
+			err := convertMailbox(ctx, mb, dir, opt, r)
 			if errors.Is(err, ErrInterrupted) {
 				obs.MailboxDone(r)
 				return append(results, r), err

@@ -39,6 +39,12 @@ type Mailbox struct {
 	Path   string   // absolute path of the mbox file; empty for a folder made from a directory
 	Rel    string   // path relative to the source root ("" for single-file modes)
 	Folder []string // folder components; empty means the root (INBOX)
+	// DirName, when set, is the Maildir++ directory name under the root, used verbatim
+	// (--compat: mb2md's raw byte names). Otherwise it is derived from Folder.
+	DirName string
+	// CompatEmpty marks a --compat folder that mb2md 3.20 creates empty (a directory, a
+	// non-mbox file below the top level, a file not in the -l list).
+	CompatEmpty bool
 }
 
 // Skip is an entry that is not converted, with the reason.
