@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,7 +24,12 @@ func dateCommand(env Env) *cobra.Command {
 With --compat: the epoch seconds Perl's Date::Parse str2time returns, or "undef".
 Without: the epoch and the RFC 3339 UTC time of the lenient reading mb2md uses for Received:
 and Date: headers, or "undef".`,
-		Args:          cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("date needs at least one STRING, or - to read lines from standard input")}
+			}
+			return nil
+		},
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {

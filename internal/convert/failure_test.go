@@ -1,0 +1,218 @@
+package convert
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mb2md/mb2md/internal/maildir"
+	"github.com/mb2md/mb2md/internal/mbox"
+	"github.com/mb2md/mb2md/internal/source"
+)
+
+// failingSink wraps the real Maildir sink and makes the Nth write fail with err, or cancels
+// the run at the Nth write.
+type failingSink struct {
+	MaildirSink
+	n      int64
+	err    error
+	cancel context.CancelFunc
+	writes *atomic.Int64
+}
+
+func (s failingSink) Folder(dir string, isFolder bool) (FolderSink, error) {
+	fs, err := s.MaildirSink.Folder(dir, isFolder)
+	if err != nil {
+		return nil, err
+	}
+	return failingFolder{fs, s}, nil
+}
+
+type failingFolder struct {
+	FolderSink
+	s failingSink
+}
+
+func (f failingFolder) Create() (Temp, error) {
+	t, err := f.FolderSink.Create()
+	if err != nil {
+		return nil, err
+	}
+	return &failingTemp{Temp: t, s: f.s}, nil
+}
+
+type failingTemp struct {
+	Temp
+	s failingSink
+}
+
+func (t *failingTemp) Write(p []byte) (int, error) {
+	if t.s.writes.Add(1) == t.s.n {
+		if t.s.cancel != nil {
+			t.s.cancel()
+		} else {
+			// what the writer does on a failed write: remove the temp file
+			_ = t.Temp.Abort()
+			return 0, t.s.err
+		}
+	}
+	return t.Temp.Write(p)
+}
+
+func writeMbox(t *testing.T, n int) (string, [32]byte) {
+	t.Helper()
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "From a@example.org Sat Jan  3 01:05:%02d 1996\nSubject: %d\nStatus: RO\n\nbody %d\n\n", i%60, i, i)
+	}
+	p := filepath.Join(t.TempDir(), "spool")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p, sha256.Sum256([]byte(b.String()))
+}
+
+func hashFile(t *testing.T, p string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// files lists the message files of a Maildir folder per subdir.
+func files(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		ents, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[sub] = len(ents)
+	}
+	return out
+}
+
+// A write error (injected EIO) stops that mailbox with a clear error: nothing partial in tmp/,
+// new/ or cur/, the source unchanged, and a re-run completes the job.
+func TestWriteErrorLeavesNothingPartial(t *testing.T) {
+	src, sum := writeMbox(t, 600)
+	dest := filepath.Join(t.TempDir(), "Maildir")
+	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
+	var writes atomic.Int64
+	sink := failingSink{MaildirSink: MaildirSink{Options: maildir.Options{UID: -1, GID: -1}}, n: 400,
+		err: &os.PathError{Op: "write", Path: dest + "/tmp/x", Err: syscall.EIO}, writes: &writes}
+	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink, Jobs: 2}, nopObserver{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rs[0].Error, "input/output error") {
+		t.Fatalf("error = %q, want the EIO named", rs[0].Error)
+	}
+	got := files(t, dest)
+	if got["tmp"] != 0 {
+		t.Errorf("tmp/ has %d files after the failure, want 0", got["tmp"])
+	}
+	delivered := got["new"] + got["cur"]
+	if delivered >= 600 {
+		t.Errorf("%d messages delivered despite the failure", delivered)
+	}
+	if hashFile(t, src) != sum {
+		t.Fatal("the source mbox was modified")
+	}
+	// every delivered file is complete: a re-run writes exactly the rest
+	rs, err = Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	if err != nil || rs[0].Error != "" {
+		t.Fatal(err, rs[0].Error)
+	}
+	if rs[0].Written != 600-delivered || rs[0].SkippedExisting != delivered {
+		t.Errorf("re-run wrote %d and skipped %d; %d were delivered before", rs[0].Written, rs[0].SkippedExisting, delivered)
+	}
+	if got := files(t, dest); got["cur"] != 600 || got["tmp"] != 0 {
+		t.Errorf("after re-run: %v", got)
+	}
+}
+
+// Ctrl-C: the run stops with ErrInterrupted, leaves no temp file, and a re-run finishes it
+// with every message exactly once.
+func TestInterruptThenRerun(t *testing.T) {
+	src, sum := writeMbox(t, 2000)
+	dest := filepath.Join(t.TempDir(), "Maildir")
+	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var writes atomic.Int64
+	sink := failingSink{MaildirSink: MaildirSink{Options: maildir.Options{UID: -1, GID: -1, BatchFiles: 100}}, n: 700, cancel: cancel, writes: &writes}
+	_, err := Run(ctx, plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink}, nopObserver{})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+	got := files(t, dest)
+	if got["tmp"] != 0 || got["cur"] >= 2000 {
+		t.Fatalf("after interrupt: %v", got)
+	}
+	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	if err != nil || rs[0].Error != "" {
+		t.Fatal(err, rs[0].Error)
+	}
+	if got := files(t, dest); got["cur"] != 2000 || got["tmp"] != 0 {
+		t.Errorf("after re-run: %v", got)
+	}
+	if rs[0].Written+rs[0].SkippedExisting != 2000 {
+		t.Errorf("re-run: %+v", rs[0])
+	}
+	if hashFile(t, src) != sum {
+		t.Fatal("the source mbox was modified")
+	}
+}
+
+// Messages larger than the buffer stream through a temp file; identical big and small
+// duplicates keep their count; a re-run over big messages compares contents.
+func TestLargeMessagesAndDuplicates(t *testing.T) {
+	body := strings.Repeat("0123456789abcdef\n", 200_000) // 3.4 MB, more than the 1 MiB buffer
+	msg := "From a@example.org Sat Jan  3 01:05:34 1996\nSubject: big\n\n" + body + "\n"
+	small := "From a@example.org Sat Jan  3 01:05:34 1996\nSubject: small\n\nx\n\n"
+	content := msg + small + msg + small + small
+	src := filepath.Join(t.TempDir(), "spool")
+	if err := os.WriteFile(src, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "Maildir")
+	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
+	for run := 0; run < 2; run++ {
+		rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+		if err != nil || rs[0].Error != "" {
+			t.Fatal(err, rs[0].Error)
+		}
+		if rs[0].Messages != 5 || rs[0].Written+rs[0].SkippedExisting != 5 || (run == 1) != (rs[0].Written == 0) {
+			t.Fatalf("run %d: %+v", run, rs[0])
+		}
+	}
+	if got := files(t, dest); got["new"] != 5 {
+		t.Fatalf("files: %v", got)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dest, "new"))
+	sizes := map[int64]int{}
+	for _, e := range ents {
+		fi, _ := e.Info()
+		sizes[fi.Size()]++
+		b, _ := os.ReadFile(filepath.Join(dest, "new", e.Name()))
+		if !strings.HasPrefix(string(b), "Subject: ") {
+			t.Errorf("%s starts with %q", e.Name(), b[:20])
+		}
+	}
+	if sizes[int64(len("Subject: big\n\n")+len(body))] != 2 || sizes[int64(len("Subject: small\n\nx\n"))] != 3 {
+		t.Errorf("sizes %v", sizes)
+	}
+}
+

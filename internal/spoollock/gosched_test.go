@@ -1,0 +1,5 @@
+package spoollock
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }
