@@ -11,3 +11,5 @@ func ownerOf(fi fs.FileInfo) int {
 	}
 	return -1
 }
+
+const nofollow = syscall.O_NOFOLLOW
