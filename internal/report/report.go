@@ -91,7 +91,7 @@ func (t *Text) MailboxDone(r *convert.Result) {
 	}
 	if r.Error == "" && !r.NotMbox {
 		fmt.Fprintf(t.W, "%s -> %s: %d messages, %d written, %d already there, %s%s%s\n",
-			display(r.Source), r.Folder, r.Messages, r.Written, r.SkippedExisting, bytes(r.Bytes),
+			display(r.Source), r.Folder, r.Messages, r.Written, r.SkippedExisting, humanBytes(r.Bytes),
 			newCur(r), flagsText(r.Flags))
 		if ds := dates(r.DateSources); ds != "" {
 			fmt.Fprintf(t.W, "  dates: %s\n", ds)
@@ -129,7 +129,7 @@ func display(s string) string {
 	return s
 }
 
-func bytes(n int64) string {
+func humanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
