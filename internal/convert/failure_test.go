@@ -215,4 +215,3 @@ func TestLargeMessagesAndDuplicates(t *testing.T) {
 		t.Errorf("sizes %v", sizes)
 	}
 }
-

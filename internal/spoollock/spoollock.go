@@ -116,8 +116,8 @@ func (l *Held) LockPath() string {
 	return l.lockPath
 }
 
-// Warning is non-empty when fewer locks than asked for are held, e.g. when the spool directory
-// is not writable so that only the fcntl lock could be taken.
+// Warning is non-empty when fewer locks than asked for are held (the spool directory is not
+// writable, so only the fcntl lock could be taken) or when a stale dotlock was removed.
 func (l *Held) Warning() string { return l.warning }
 
 // File is the spool opened read-only (O_NOFOLLOW) on which the fcntl lock is held, or nil when
@@ -198,6 +198,24 @@ func Lock(ctx context.Context, path string, opt Options) (*Held, error) {
 				d.release() // let a writer that holds fcntl and wants the dotlock go on
 			}
 		}
+		if got && file != nil {
+			// A writer may have renamed a new mailbox over the path while we waited: then the
+			// inode we locked is no longer the spool. Start again on the new one.
+			same, err := sameFile(path, file)
+			if err != nil {
+				d.release()
+				closeFile(file)
+				return nil, fmt.Errorf("lock %s: %w", path, err)
+			}
+			if !same {
+				d.release()
+				closeFile(file)
+				if file, err = openSpool(path); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		if got {
 			break
 		}
@@ -228,6 +246,7 @@ func Lock(ctx context.Context, path string, opt Options) (*Held, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	l.file = file
+	l.warning = strings.Join(append(d.broke, nonEmpty(l.warning)...), "; ")
 	if d.held != nil {
 		l.lockFile, l.lockDev, l.lockIno = d.held, d.heldDev, d.heldIno
 		l.lastTouch = opt.Now()
@@ -344,6 +363,13 @@ func realWait(ctx context.Context, d time.Duration) error {
 	}
 }
 
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
 func closeFile(f *os.File) {
 	if f != nil {
 		f.Close()
@@ -374,6 +400,21 @@ func openSpool(path string) (*os.File, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// sameFile reports whether path still names the file f has open.
+func sameFile(path string, f *os.File) (bool, error) {
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
+		return false, err
+	}
+	if err := unix.Lstat(path, &b); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, &fs.PathError{Op: "lstat", Path: path, Err: err}
+		}
+		return false, err
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino, nil
 }
 
 // fcntlTry takes a whole-file read lock without waiting. It reports false and a description of
@@ -441,6 +482,7 @@ type dotlocker struct {
 
 	held             *os.File
 	heldDev, heldIno uint64
+	broke            []string // stale locks removed, for Warning
 }
 
 // update records st in ci and moves lastChange like Dovecot's update_change_info.
@@ -494,7 +536,7 @@ func (d *dotlocker) try() (ok bool, holder string, err error) {
 			if err := unix.Unlink(d.lockPath); err != nil && !errors.Is(err, unix.ENOENT) {
 				return false, holder, &fs.PathError{Op: "remove stale lock", Path: d.lockPath, Err: err}
 			}
-			_ = why
+			d.broke = append(d.broke, fmt.Sprintf("removed stale dotlock %s (%s)", d.lockPath, why))
 		}
 	}
 	return false, holder, nil

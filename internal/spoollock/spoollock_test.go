@@ -1,3 +1,5 @@
+//go:build linux
+
 package spoollock
 
 import (
@@ -10,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -439,6 +442,9 @@ func TestStale(t *testing.T) {
 				if !strings.HasPrefix(string(b), strconv.Itoa(os.Getpid())+":") {
 					t.Errorf("lock file now holds %q, not our pid", b)
 				}
+				if w := l.Warning(); !strings.Contains(w, "removed stale dotlock "+lp) {
+					t.Errorf("warning %q does not report the broken lock", w)
+				}
 				if err := l.Unlock(); err != nil {
 					t.Fatal(err)
 				}
@@ -454,6 +460,40 @@ func TestStale(t *testing.T) {
 			}
 			wantOnly(t, filepath.Dir(p), "alice", "alice.lock")
 		})
+	}
+}
+
+// TestSpoolReplacedWhileWaiting: a writer renames a new mailbox over the spool while we wait;
+// the lock must end up on the new file, and File must read it.
+func TestSpoolReplacedWhileWaiting(t *testing.T) {
+	p := newSpool(t)
+	h := hold(t, p, true, false)
+	c := newClock(0)
+	c.onWait = func(time.Time) {
+		if c.waits == 2 {
+			tmp := p + ".new"
+			os.WriteFile(tmp, []byte("From new@b Tue Jan  2 00:00:00 2024\n\nnew\n"), 0o600)
+			if err := os.Rename(tmp, p); err != nil {
+				t.Error(err)
+			}
+			h.release()
+		}
+	}
+	l, err := Lock(context.Background(), p, c.opts(time.Minute, true, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	b, _ := io.ReadAll(l.File())
+	if !strings.HasPrefix(string(b), "From new@b") {
+		t.Errorf("File reads %q, the replaced spool", b)
+	}
+	// the lock is on the new inode: a writer on the new file is blocked
+	f, _ := os.OpenFile(p, os.O_RDWR, 0)
+	defer f.Close()
+	lk := unix.Flock_t{Type: unix.F_WRLCK}
+	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk); err == nil {
+		t.Error("the new spool is not locked")
 	}
 }
 
@@ -527,7 +567,7 @@ func TestAutoTouch(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("AutoTouch did not refresh the lock within 10s")
 		}
-		runtimeGosched()
+		runtime.Gosched()
 	}
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)

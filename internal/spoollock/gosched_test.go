@@ -1,5 +1,0 @@
-package spoollock
-
-import "runtime"
-
-func runtimeGosched() { runtime.Gosched() }
