@@ -68,7 +68,7 @@ EXIT STATUS
 type convOpts struct {
 	spool, recurse, contentLength, help bool
 	src, dest, sub, list, strip         string
-	json, quiet, version, utf8, compat  bool
+	json, quiet, utf8, compat           bool
 	format, tz, sync                    string
 	jobs                                int
 }
