@@ -43,6 +43,8 @@ type Options struct {
 	// ContentLength is mb2md's -c (compat mode; the default mode always uses Content-Length
 	// where Dovecot does).
 	ContentLength bool
+
+	uidValidity *maildir.UIDValidityGen // fresh UIDVALIDITYs for folders without one
 }
 
 // Warning is a problem found in a source, with its position.
@@ -109,6 +111,7 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 	if err := opt.Sink.Root(plan.Dest); err != nil {
 		return nil, err
 	}
+	opt.uidValidity = maildir.NewUIDValidityGen(plan.Dest)
 	var results []*Result
 	used := map[string]string{} // dest dir → source that filled it
 	for _, mb := range plan.Mailboxes {
@@ -193,8 +196,13 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	if err != nil {
 		return err
 	}
+	meta, err := openMeta(dir)
+	if err != nil {
+		sink.Abort()
+		return err
+	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc},
-		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}}
+		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta}
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan *job, opt.Jobs*2)
 	free := make(chan []byte, opt.Jobs*2+1)
@@ -261,7 +269,13 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		}
 		return err
 	}
-	return sink.Close()
+	if err := sink.Close(); err != nil {
+		return err
+	}
+	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
+		return meta.finish(opt.uidValidity)
+	}
+	return nil
 }
 
 // job is one message ready to be delivered: its content is in buf, or (for a message larger
@@ -274,6 +288,8 @@ type job struct {
 	t      time.Time
 	subdir string
 	info   string
+	line   int64  // of the From_ line
+	uid    uint32 // IMAP UID for dovecot-uidlist
 }
 
 type mailboxConv struct {
@@ -282,6 +298,8 @@ type mailboxConv struct {
 	policy datefix.Policy
 	mtime  time.Time
 	path   string
+
+	meta *folderMeta
 
 	mu      sync.Mutex           // guards claimed and r
 	claimed map[maildir.Key]bool // keys taken by messages of this run
@@ -302,7 +320,7 @@ func (c *mailboxConv) warn(line int64, format string, args ...any) {
 // read takes one message from the reader into buf; a message larger than buf is streamed into
 // a temp file right away. It returns nil for a message that is not converted.
 func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
-	j := &job{buf: buf[:0]}
+	j := &job{buf: buf[:0], line: msg.Line}
 	var h maildir.Fingerprint
 	fail := func(err error) (*job, error) {
 		if j.tmp != nil {
@@ -333,11 +351,6 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 			return fail(fmt.Errorf("read %s:%d: %w", c.path, msg.Line, err))
 		}
 	}
-	if msg.Seq == 1 && hasField(msg.Fields, "X-IMAP") {
-		// The UW-IMAP/Dovecot pseudo message holding folder data: Dovecot hides it.
-		c.warn(msg.Line, "folder-data pseudo message (X-IMAP) not converted, as Dovecot hides it")
-		return fail(nil)
-	}
 	if j.tmp != nil {
 		if len(j.buf) > 0 {
 			if _, err := j.tmp.Write(j.buf); err != nil {
@@ -365,6 +378,30 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 		}
 	}
 	flags := mailflag.Parse(headers)
+	if !j.hashed {
+		var h maildir.Fingerprint
+		h.Write(j.buf)
+		j.key.Hash = h.Sum()
+		j.hashed = true
+	}
+	exists, existing, err := c.claim(j)
+	if err != nil {
+		return fail(err)
+	}
+	u, err := c.meta.assign(msg.Fields, existing)
+	if err != nil {
+		return fail(fmt.Errorf("%s:%d: %w", c.path, msg.Line, err))
+	}
+	if u.Pseudo {
+		// The UW-IMAP/Dovecot pseudo message holding folder data: Dovecot hides it.
+		c.warn(msg.Line, "folder-data pseudo message (X-IMAP) not converted, as Dovecot hides it")
+		return fail(nil)
+	}
+	j.uid = u.UID
+	letters, dropped := c.meta.letters(flags.Keywords)
+	for _, d := range dropped {
+		c.warn(msg.Line, "keyword %q not kept: a Maildir folder holds at most 26 keywords", d)
+	}
 	t, src := c.policy.Resolve(datefix.Inputs{FromLine: msg.FromLine, Received: received, Date: date, FileMTime: c.mtime})
 	c.mu.Lock()
 	c.r.Messages++
@@ -376,31 +413,17 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 	if src != datefix.FromLine {
 		c.warn(msg.Line, "From_ line date unusable; INTERNALDATE taken from the %s", strings.ReplaceAll(src.String(), "_", " "))
 	}
-	j.t, j.subdir, j.info = t, flags.Subdir(), flags.Info()
+	j.t, j.subdir, j.info = t, flags.Subdir(), flags.InfoWithKeywords(letters)
+	if exists {
+		c.count(j, false, 0)
+		return fail(nil)
+	}
 	return j, nil
 }
 
-// deliver fingerprints (if needed) and writes one message; it runs in the worker goroutines.
+// deliver writes one new message (its key is claimed); it runs in the worker goroutines.
 func (c *mailboxConv) deliver(j *job) error {
-	if !j.hashed {
-		var h maildir.Fingerprint
-		h.Write(j.buf)
-		j.key.Hash = h.Sum()
-	}
-	exists, err := c.claim(j)
-	if err != nil {
-		if j.tmp != nil {
-			_ = j.tmp.Abort()
-		}
-		return err
-	}
-	if exists {
-		if j.tmp != nil {
-			_ = j.tmp.Abort()
-		}
-		c.count(j, false, 0)
-		return nil
-	}
+	var err error
 	if j.tmp == nil {
 		if j.tmp, err = c.sink.Create(); err != nil {
 			return err
@@ -411,6 +434,13 @@ func (c *mailboxConv) deliver(j *job) error {
 		}
 	}
 	size := j.tmp.Size()
+	var vsize int64 = -1
+	if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
+		vsize = vs.VSize()
+	}
+	if sl, ok := j.tmp.(sourceLiner); ok {
+		sl.SourceLine(j.line)
+	}
 	err = j.tmp.Commit(j.key, j.t, j.t, j.subdir, j.info)
 	if errors.Is(err, maildir.ErrExists) {
 		c.count(j, false, 0)
@@ -418,6 +448,9 @@ func (c *mailboxConv) deliver(j *job) error {
 	}
 	if err != nil {
 		return err
+	}
+	if vsize >= 0 && j.uid != 0 {
+		c.meta.record(j.uid, maildir.Name(j.key, j.t, size, vsize))
 	}
 	c.count(j, true, size)
 	return nil
@@ -429,7 +462,10 @@ func (c *mailboxConv) deliver(j *job) error {
 // with different content just moves on to the next N, so nothing is ever skipped by mistake.
 // Identical messages get N = 0, 1, …; which gets which does not matter, the set of keys is the
 // same on every run.
-func (c *mailboxConv) claim(j *job) (exists bool, err error) {
+//
+// It runs in the reader goroutine, in mbox order. For a message delivered before it also
+// returns the existing file's path.
+func (c *mailboxConv) claim(j *job) (exists bool, path string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for n := uint32(0); ; n++ {
@@ -440,18 +476,18 @@ func (c *mailboxConv) claim(j *job) (exists bool, err error) {
 		path, ok := c.sink.Lookup(j.key)
 		if !ok {
 			c.claimed[j.key] = true
-			return false, nil
+			return false, "", nil
 		}
 		if path == "" {
 			continue
 		}
 		same, err := sameContent(path, j)
 		if err != nil {
-			return false, err
+			return false, "", err
 		}
 		if same {
 			c.claimed[j.key] = true
-			return true, nil
+			return true, path, nil
 		}
 	}
 }
@@ -473,6 +509,9 @@ func sameContent(path string, j *job) (bool, error) {
 			return false, fmt.Errorf("compare with %s: %w", path, err)
 		}
 		return n == len(j.buf) && bytes.Equal(got[:n], j.buf), nil
+	}
+	if cc, ok := j.tmp.(contentComparer); ok {
+		return cc.SameFile(path)
 	}
 	other, err := j.tmp.Open()
 	if err != nil {

@@ -1,0 +1,132 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/mb2md/mb2md/internal/mailflag"
+	"github.com/mb2md/mb2md/internal/maildir"
+	"github.com/mb2md/mb2md/internal/mbox"
+)
+
+// metaWriter is implemented by sinks that write Dovecot's metadata files (dovecot-uidlist,
+// dovecot-keywords, subscriptions). A dry-run sink does not.
+type metaWriter interface {
+	WritesMeta() bool
+}
+
+func (writerSink) WritesMeta() bool { return true }
+
+// folderMeta carries what Dovecot keeps beside the messages of one folder: UIDs (from
+// X-IMAPbase/X-IMAP/X-UID, or 1..n), UIDVALIDITY and keyword letters. It is fed in mbox
+// order by the reader goroutine; record is called by the writers.
+type folderMeta struct {
+	dir      string
+	list     *maildir.UIDList // the folder's existing dovecot-uidlist, or nil
+	assigner *mailflag.UIDAssigner
+	keywords []string // dovecot-keywords: index = letter
+	kwDirty  bool
+	dropped  map[string]bool
+
+	mu      sync.Mutex
+	records []maildir.UIDRecord // files of this run (and unlisted existing ones)
+}
+
+// openMeta reads the folder's existing dovecot-uidlist and dovecot-keywords (a folder that
+// does not exist yet has neither).
+func openMeta(dir string) (*folderMeta, error) {
+	m := &folderMeta{dir: dir, assigner: mailflag.NewUIDAssigner(), dropped: map[string]bool{}}
+	l, err := maildir.ReadUIDList(dir)
+	switch {
+	case err == nil:
+		m.list = l
+		m.assigner.Resume(l.UIDValidity, l.EffectiveNextUID())
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return nil, fmt.Errorf("%w; move the damaged dovecot-uidlist aside (Dovecot would renumber the folder) and run again", err)
+	}
+	if m.keywords, err = maildir.ReadKeywords(dir); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// assign gives the message its UID. existing is the path of the file an earlier run wrote
+// for this message ("" for a new message).
+func (m *folderMeta) assign(fields []mbox.Field, existing string) (mailflag.MessageUID, error) {
+	var old uint32
+	if existing != "" && m.list != nil {
+		old, _ = m.list.Lookup(filepath.Base(existing))
+	}
+	for _, f := range fields {
+		m.assigner.Header(f.Name, f.Value)
+	}
+	u, err := m.assigner.End(old)
+	if err == nil && existing != "" && old == 0 && !u.Pseudo {
+		// delivered by an earlier run but not listed (the list was lost): list it now
+		m.record(u.UID, filepath.Base(existing))
+	}
+	return u, err
+}
+
+// letters returns the keyword letters for a message's keywords, assigning new letters in
+// order of first use. Keywords beyond 26 in the folder are reported once each by the caller.
+func (m *folderMeta) letters(kws []string) (map[string]byte, []string) {
+	if len(kws) == 0 {
+		return nil, nil
+	}
+	list, letters, dropped := maildir.AssignKeywords(m.keywords, kws)
+	if len(list) != len(m.keywords) || strings.Join(list, "\x00") != strings.Join(m.keywords, "\x00") {
+		m.keywords, m.kwDirty = list, true
+	}
+	var fresh []string
+	for _, d := range dropped {
+		if !m.dropped[strings.ToLower(d)] {
+			m.dropped[strings.ToLower(d)] = true
+			fresh = append(fresh, d)
+		}
+	}
+	return letters, fresh
+}
+
+func (m *folderMeta) record(uid uint32, name string) {
+	m.mu.Lock()
+	m.records = append(m.records, maildir.UIDRecord{UID: uid, Name: maildir.BaseName(name)})
+	m.mu.Unlock()
+}
+
+// finish writes dovecot-keywords (when new keywords were used) and dovecot-uidlist, under
+// Dovecot's lock. gen gives a fresh UIDVALIDITY for a folder whose mbox had none.
+func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
+	if m.kwDirty {
+		if err := maildir.WriteKeywords(m.dir, m.keywords); err != nil {
+			return err
+		}
+	}
+	sort.Slice(m.records, func(i, j int) bool { return m.records[i].UID < m.records[j].UID })
+	return maildir.UpdateUIDList(m.dir, maildir.DefaultLockOptions, func(l *maildir.UIDList) (*maildir.UIDList, error) {
+		if l == nil {
+			v := m.assigner.UIDValidity()
+			if v == 0 {
+				v = gen.Next()
+			}
+			l = maildir.NewUIDList(v)
+		} else if len(m.records) == 0 {
+			return nil, nil // nothing new: leave the list as it is
+		}
+		for _, r := range m.records {
+			if err := l.Add(r.UID, r.Name); err != nil {
+				return nil, fmt.Errorf("%s: %w", m.dir, err)
+			}
+		}
+		if n := m.assigner.NextUID(); n > l.NextUID {
+			l.NextUID = n
+		}
+		return l, nil
+	})
+}
