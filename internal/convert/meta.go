@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mb2md/mb2md/internal/mailflag"
 	"github.com/mb2md/mb2md/internal/maildir"
+	"github.com/mb2md/mb2md/internal/mailflag"
 	"github.com/mb2md/mb2md/internal/mbox"
 )
 
