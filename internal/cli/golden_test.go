@@ -97,7 +97,7 @@ func TestGoldenSample(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("Maildir differs from %s (run with -update after checking):\ngot:\n%s\nwant:\n%s", golden, got, want)
 	}
-	for _, s := range []string{`"messages": 3`, `"not_mbox": true`, `"folder": "lists/debian.announce"`, `"errors": 0`} {
+	for _, s := range []string{`"messages": 3`, `"not_mbox": true`, `"folder": "lists/debian_announce"`, `"errors": 0`} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("JSON report lacks %s:\n%s", s, stdout.String())
 		}

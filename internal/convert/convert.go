@@ -113,6 +113,7 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 	}
 	opt.uidValidity = maildir.NewUIDValidityGen(plan.Dest)
 	var results []*Result
+	var converted [][]string    // folders that now exist, for the subscriptions
 	used := map[string]string{} // dest dir → source that filled it
 	for _, mb := range plan.Mailboxes {
 		if err := ctx.Err(); err != nil {
@@ -156,8 +157,43 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 		}
 		results = append(results, r)
 		obs.MailboxDone(r)
+		if r.Error == "" && !r.NotMbox && len(mb.Folder) > 0 {
+			converted = append(converted, mb.Folder)
+		}
+	}
+	if mw, ok := opt.Sink.(metaWriter); ok && mw.WritesMeta() && !opt.Compat && !plan.Single {
+		// the source's subscriptions, or, when it has none, every converted folder
+		names := plan.Subscribed
+		if names == nil {
+			names = converted
+		}
+		if err := writeSubscriptions(plan.Dest, names, opt.UTF8); err != nil {
+			return results, err
+		}
 	}
 	return results, nil
+}
+
+// writeSubscriptions adds the folders to Dovecot's subscriptions file. Names that are
+// already modified UTF-7 (as Dovecot and UW-IMAP store them on disk) are decoded first, so
+// they are not encoded twice.
+func writeSubscriptions(root string, names [][]string, utf8 bool) error {
+	if len(names) == 0 {
+		return nil
+	}
+	decoded := make([][]string, len(names))
+	for i, n := range names {
+		decoded[i] = make([]string, len(n))
+		for j, level := range n {
+			if maildir.IsMUTF7(level) {
+				if d, err := maildir.DecodeMUTF7(level); err == nil {
+					level = d
+				}
+			}
+			decoded[i][j] = level
+		}
+	}
+	return maildir.WriteSubscriptions(root, decoded, utf8, '.')
 }
 
 func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options, r *Result) error {

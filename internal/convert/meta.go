@@ -20,7 +20,8 @@ type metaWriter interface {
 	WritesMeta() bool
 }
 
-func (writerSink) WritesMeta() bool { return true }
+func (writerSink) WritesMeta() bool  { return true }
+func (MaildirSink) WritesMeta() bool { return true }
 
 // folderMeta carries what Dovecot keeps beside the messages of one folder: UIDs (from
 // X-IMAPbase/X-IMAP/X-UID, or 1..n), UIDVALIDITY and keyword letters. It is fed in mbox

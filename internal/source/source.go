@@ -61,6 +61,10 @@ type Plan struct {
 	Single    bool   // -m or -s FILE: messages go into the root
 	Mailboxes []Mailbox
 	Skipped   []Skip
+	// Subscribed are the folders the source's subscription lists name (Dovecot's mbox
+	// .subscriptions, UW-IMAP's .mailboxlist, the -l list), as folder components; nil when
+	// the source has no list.
+	Subscribed [][]string
 }
 
 // UsageError is a command-line mistake (exit status 2).
@@ -137,7 +141,62 @@ func Resolve(cfg Config) (*Plan, error) {
 	} else if err := w.dir(p.Source, "", nil, cfg.Recurse); err != nil {
 		return nil, err
 	}
+	if p.Subscribed, err = w.subscriptions(cfg, p.Source); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// subscriptions reads the subscription lists that belong to a folder directory: Dovecot's
+// mbox .subscriptions in it, UW-IMAP's .mailboxlist in it or in HOME, and the -l list.
+func (w *walker) subscriptions(cfg Config, src string) ([][]string, error) {
+	var prefixes []string
+	if w.homeRel != "" {
+		prefixes = []string{w.homeRel + "/", "~/" + w.homeRel + "/"}
+	}
+	var all [][]string
+	found := false
+	add := func(names [][]string, err error, path string) error {
+		if err != nil {
+			return err
+		}
+		if _, serr := os.Stat(path); serr == nil {
+			found = true
+		}
+		all = append(all, names...)
+		return nil
+	}
+	p := filepath.Join(src, ".subscriptions")
+	names, err := ReadDovecotSubscriptions(p)
+	if err := add(names, err, p); err != nil {
+		return nil, err
+	}
+	lists := []string{filepath.Join(src, ".mailboxlist")}
+	if cfg.Home != "" {
+		lists = append(lists, filepath.Join(cfg.Home, ".mailboxlist"))
+	}
+	if cfg.ListFile != "" {
+		lists = append(lists, cfg.absolute(cfg.ListFile))
+	}
+	seen := map[string]bool{}
+	for _, l := range lists {
+		if seen[l] {
+			continue
+		}
+		seen[l] = true
+		names, err := ReadMailboxList(l, prefixes)
+		if err := add(names, err, l); err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	out := make([][]string, 0, len(all))
+	for _, n := range all {
+		out = append(out, w.mapComps(n))
+	}
+	return out, nil
 }
 
 // path resolves -s/-d the way mb2md does, but once and to an absolute path: "/x" as given,
@@ -251,7 +310,9 @@ func (w *walker) mapComps(comps []string) []string {
 		if w.strip != "" && strings.HasSuffix(c, "."+w.strip) && len(c) > len(w.strip)+1 {
 			c = strings.TrimSuffix(c, "."+w.strip)
 		}
-		out[i] = c
+		// Maildir++ uses '.' as its hierarchy separator: a dot in a name becomes '_' (as
+		// mb2md and Dovecot's dsync do), so the folder shows as "lists/debian_announce"
+		out[i] = strings.ReplaceAll(c, ".", "_")
 	}
 	return out
 }

@@ -132,7 +132,7 @@ func TestDirectoryModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"F:", "F:Sent", "F:Trash.mbx", "F:a.b"}
+	want := []string{"F:", "F:Sent", "F:Trash_mbx", "F:a_b"}
 	if got := folders(p); !reflect.DeepEqual(got, want) {
 		t.Errorf("flat: got %q, want %q", got, want)
 	}
@@ -150,7 +150,7 @@ func TestDirectoryModes(t *testing.T) {
 	if p, err = Resolve(cfg); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"F:", "F:Sent", "F:Trash", "F:a.b", "D:lists", "F:lists/debian", "D:lists/sub.dir", "F:lists/sub.dir/deep"}
+	want = []string{"F:", "F:Sent", "F:Trash", "F:a_b", "D:lists", "F:lists/debian", "D:lists/sub_dir", "F:lists/sub_dir/deep"}
 	if got := folders(p); !reflect.DeepEqual(got, want) {
 		t.Errorf("-R -r mbx: got %q, want %q", got, want)
 	}
@@ -159,7 +159,7 @@ func TestDirectoryModes(t *testing.T) {
 	if p, err = Resolve(cfg); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"D:lists", "F:lists/debian", "D:lists/sub.dir", "F:lists/sub.dir/deep"}
+	want = []string{"D:lists", "F:lists/debian", "D:lists/sub_dir", "F:lists/sub_dir/deep"}
 	if got := folders(p); !reflect.DeepEqual(got, want) {
 		t.Errorf("-f lists: got %q, want %q", got, want)
 	}
