@@ -180,6 +180,9 @@ func TestDovecotFidelity(t *testing.T) {
 			g := gm[j]
 			gm = append(gm[:j], gm[j+1:]...)
 			messages++
+			if g.UID != w.UID {
+				t.Errorf("%s: message %d: UID %d, Dovecot shows %d", names[wf.Name], i+1, g.UID, w.UID)
+			}
 			if !flagsCompatible(w, g) {
 				t.Errorf("%s: message %d: flags %v recent %v, Dovecot shows %v recent %v", names[wf.Name], i+1, g.Flags, g.Recent, w.Flags, w.Recent)
 			}
