@@ -69,8 +69,9 @@ type convOpts struct {
 	spool, recurse, contentLength, help bool
 	src, dest, sub, list, strip         string
 	json, quiet, utf8, compat           bool
-	format, tz, sync                    string
+	format, tz, sync, layout            string
 	jobs                                int
+	dryRun, verify                      bool
 }
 
 // Run executes the command line and returns the exit code. Only main calls os.Exit.
@@ -123,14 +124,18 @@ by their content and skipped.`,
 	f.StringVar(&o.format, "format", "auto", "mbox flavour: auto (split where Dovecot splits), mboxo, mboxrd, mboxcl, mboxcl2")
 	f.StringVar(&o.tz, "tz", "", "time zone for From_ dates without one (default: the local zone, as mb2md and Dovecot do)")
 	f.BoolVar(&o.compat, "compat", false, "reproduce Debian mb2md 3.20's output byte for byte (headers kept, everything in cur/, raw folder names), without its data-loss bugs")
+	f.StringVar(&o.layout, "layout", "maildir++", "folder layout: maildir++ (.lists.debian) or fs (lists/debian, for Dovecot's LAYOUT=fs)")
 	f.BoolVar(&o.utf8, "utf8", false, "write folder names in UTF-8 (for Dovecot's :UTF-8 layouts) instead of modified UTF-7")
 	f.StringVar(&o.sync, "sync", "batch", "durability: batch (sync the file system before messages become visible), each (fsync every file), none (unsafe; tests only)")
 	f.IntVar(&o.jobs, "jobs", 0, "parallel workers (default: number of CPUs)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "write nothing: report what a conversion would do (same counts, \"dry_run\": true in --json)")
+	f.BoolVar(&o.verify, "verify", false, "after converting, verify the Maildir against the source (exit status 3 on differences; see 'mb2md verify')")
 	f.BoolVar(&o.json, "json", false, "print the report as one JSON document on stdout")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors and the final summary line")
 	f.BoolVarP(&o.help, "help", "h", false, "show this help")
 
 	root.AddCommand(dateCommand(env))
+	root.AddCommand(verifyCommand(ctx, env))
 
 	err := root.ExecuteContext(ctx)
 	return exitCode(env, err)
@@ -189,12 +194,16 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 	default:
 		return usageError{fmt.Errorf("--sync %q: use batch, each or none", o.sync)}
 	}
+	if o.layout != "maildir++" && o.layout != "fs" {
+		return usageError{fmt.Errorf("--layout %q: use maildir++ or fs", o.layout)}
+	}
 	if o.jobs < 0 {
 		return usageError{fmt.Errorf("--jobs %d: give a positive number", o.jobs)}
 	}
 	scfg := sourceConfig(env)
 	scfg.Spool, scfg.Source, scfg.Dest = o.spool, o.src, o.dest
 	scfg.Recurse, scfg.SubDir, scfg.ListFile, scfg.StripExt = o.recurse, o.sub, o.list, o.strip
+	scfg.LayoutFS = o.layout == "fs"
 	if o.spool && o.src != "" {
 		fmt.Fprintln(env.Stderr, "mb2md: warning: -m and -s given: -m wins and -s is ignored, as in mb2md 3.20")
 		scfg.Source = ""
@@ -209,11 +218,18 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 		return err
 	}
 	text := &report.Text{W: env.Stderr, Quiet: o.quiet}
-	results, runErr := convert.Run(ctx, plan, convert.Options{
+	if o.dryRun && o.verify {
+		return usageError{errors.New("--dry-run and --verify cannot be combined: a dry run writes nothing to verify")}
+	}
+	copt := convert.Options{
 		Format: format, Loc: loc, Now: env.Now(), Sync: sync, UTF8: o.utf8, Jobs: o.jobs,
-		Compat: o.compat, ContentLength: o.contentLength,
-	}, text)
-	doc := &report.Document{Mode: mode, Dest: plan.Dest, Mailboxes: results, Totals: report.Sum(results)}
+		Compat: o.compat, ContentLength: o.contentLength, LayoutFS: o.layout == "fs",
+	}
+	if o.dryRun {
+		copt.Sink = convert.DryRunSink{}
+	}
+	results, runErr := convert.Run(ctx, plan, copt, text)
+	doc := &report.Document{Mode: mode, DryRun: o.dryRun, Dest: plan.Dest, Mailboxes: results, Totals: report.Sum(results)}
 	for _, s := range plan.Skipped {
 		doc.Skipped = append(doc.Skipped, report.Skip{Path: s.Path, Reason: s.Reason})
 	}
@@ -221,6 +237,12 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 		return runErr
 	}
 	text.Summary(doc)
+	if o.dryRun {
+		dryRunNotes(env, plan.Dest, doc.Mailboxes)
+	}
+	if o.verify && runErr == nil {
+		return verifyAfter(ctx, env, plan, copt, o, doc)
+	}
 	if o.json {
 		if err := report.WriteJSON(env.Stdout, doc); err != nil {
 			return fmt.Errorf("write JSON report: %w", err)

@@ -182,7 +182,24 @@ func TestDovecotContinuity(t *testing.T) {
 	compareViews(t, wv3, gv3)
 	t.Logf("compared %d folders, %d INBOX messages (UIDs up to %d), %d POP3 UIDLs", len(wv.Folders), len(wv3.Folder("INBOX").Messages),
 		wv3.Folder("INBOX").Messages[len(wv3.Folder("INBOX").Messages)-1].UID, len(wantUIDLs))
+
+	// Dovecot's LAYOUT=fs: nested directories, dots kept in names
+	fsDest := filepath.Join(work, "MaildirFS")
+	plan, err := source.Resolve(source.Config{Source: src, Dest: fsDest, Recurse: true, Home: work, Cwd: work, LayoutFS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), LayoutFS: true}, nopObserver{}); err != nil {
+		t.Fatal(err)
+	}
+	fsView := dovetest.Start(t, dovetest.Config{MailLocation: "maildir:" + fsDest, LayoutFS: true}).View(t)
+	keepDots = true
+	defer func() { keepDots = false }()
+	compareViews(t, wv3, fsView)
 }
+
+// keepDots: folder names are compared as they are (LAYOUT=fs keeps dots).
+var keepDots bool
 
 func first(s []string) string {
 	if len(s) == 0 {
@@ -193,7 +210,12 @@ func first(s []string) string {
 
 // imapName maps a Dovecot mbox folder name to the name of our Maildir++ folder: '.' in a
 // name becomes '_' (Maildir++ uses '.' as its separator), as dsync does.
-func imapName(n string) string { return strings.ReplaceAll(n, ".", "_") }
+func imapName(n string) string {
+	if keepDots {
+		return n
+	}
+	return strings.ReplaceAll(n, ".", "_")
+}
 
 func compareViews(t *testing.T, want, got *dovetest.View) {
 	t.Helper()

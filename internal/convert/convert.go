@@ -26,11 +26,12 @@ import (
 
 // Options control a conversion. The zero value is not usable: Loc and Now must be set.
 type Options struct {
-	Format mbox.Format
-	Loc    *time.Location // zone for From_ dates without one
-	Now    time.Time      // "now" for the date policy
-	Sync   maildir.SyncMode
-	UTF8   bool // folder names in UTF-8 (Dovecot :UTF-8) instead of modified UTF-7
+	Format   mbox.Format
+	Loc      *time.Location // zone for From_ dates without one
+	Now      time.Time      // "now" for the date policy
+	Sync     maildir.SyncMode
+	UTF8     bool // folder names in UTF-8 (Dovecot :UTF-8) instead of modified UTF-7
+	LayoutFS bool // Dovecot's LAYOUT=fs: nested folder directories
 	// BufferLimit is how much of a message is held in memory before it is streamed to a temp
 	// file (default 1 MiB).
 	BufferLimit int
@@ -119,7 +120,7 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 		if err := ctx.Err(); err != nil {
 			return results, ErrInterrupted
 		}
-		dir := filepath.Join(plan.Dest, maildir.FolderDir(mb.Folder, maildir.NameOptions{UTF8: opt.UTF8}))
+		dir := filepath.Join(plan.Dest, maildir.FolderDir(mb.Folder, maildir.NameOptions{UTF8: opt.UTF8, LayoutFS: opt.LayoutFS}))
 		if mb.DirName != "" {
 			dir = filepath.Join(plan.Dest, mb.DirName)
 		}
@@ -133,9 +134,14 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 			} else if err := fs.Close(); err != nil {
 				r.Error = err.Error()
 			}
+		} else if reserved := reservedName(mb.Folder); opt.LayoutFS && reserved != "" {
+			r.Error = fmt.Sprintf("%s: folder name %q is one of the Maildir's own directories under --layout fs; rename it or use --layout maildir++", mb.Path, reserved)
 		} else if prev, ok := used[dir]; ok && !opt.Compat {
 			r.Error = fmt.Sprintf("%s maps to the same folder %q as %s; rename one of them (nothing of it was converted, the two are never merged)", mb.Path, r.Folder, prev)
 		} else {
+			if prev, ok := used[dir]; ok {
+				r.Warnings = append(r.Warnings, compatMergeWarning(prev))
+			}
 			used[dir] = mb.Path
 			convertMailbox := convertOne
 			if opt.Compat {
@@ -174,6 +180,18 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 	return results, nil
 }
 
+// reservedName returns the first folder level that a LAYOUT=fs folder cannot have at the
+// top: tmp, new or cur are the root's own directories.
+func reservedName(comps []string) string {
+	if len(comps) > 0 {
+		switch comps[0] {
+		case "tmp", "new", "cur":
+			return comps[0]
+		}
+	}
+	return ""
+}
+
 // writeSubscriptions adds the folders to Dovecot's subscriptions file. Names that are
 // already modified UTF-7 (as Dovecot and UW-IMAP store them on disk) are decoded first, so
 // they are not encoded twice.
@@ -197,11 +215,14 @@ func writeSubscriptions(root string, names [][]string, utf8 bool) error {
 }
 
 func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options, r *Result) error {
-	f, err := os.Open(mb.Path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
+	f := mb.File
+	if f == nil {
+		var err error
+		if f, err = os.Open(mb.Path); err != nil {
+			return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
+		}
+		defer f.Close()
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", mb.Path, err)

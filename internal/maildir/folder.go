@@ -18,6 +18,9 @@ type NameOptions struct {
 	UTF8 bool
 	// Raw is mb2md 3.20's rule (--compat): bytes as given, no encoding, only '.' → '_'.
 	Raw bool
+	// LayoutFS is Dovecot's LAYOUT=fs: folders are nested directories ("lists/debian"), a
+	// '.' in a name stays.
+	LayoutFS bool
 }
 
 var sepReplacer = strings.NewReplacer(".", "_", "/", "_")
@@ -45,9 +48,13 @@ func FolderDir(components []string, opt NameOptions) string {
 		return ""
 	}
 	var b strings.Builder
-	for _, c := range parts {
-		b.WriteByte('.')
-		c = sepReplacer.Replace(c)
+	for i, c := range parts {
+		if !opt.LayoutFS {
+			b.WriteByte('.')
+			c = sepReplacer.Replace(c)
+		} else if i > 0 {
+			b.WriteByte('/')
+		}
 		switch {
 		case opt.Raw:
 		case opt.UTF8:

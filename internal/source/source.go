@@ -25,6 +25,7 @@ type Config struct {
 	SubDir   string // -f DIR
 	ListFile string // -l FILE
 	StripExt string // -r EXT
+	LayoutFS bool   // --layout fs: folder names keep their dots
 
 	// Environment, passed in so tests never depend on the real one.
 	Home      string   // $HOME, or the passwd home when HOME is unset
@@ -45,6 +46,9 @@ type Mailbox struct {
 	// CompatEmpty marks a --compat folder that mb2md 3.20 creates empty (a directory, a
 	// non-mbox file below the top level, a file not in the -l list).
 	CompatEmpty bool
+	// File, when set, is the mbox already open (e.g. a locked spool passed in by a parent
+	// process): it is read instead of opening Path, and not closed. Path still names it.
+	File *os.File
 }
 
 // Skip is an entry that is not converted, with the reason.
@@ -122,7 +126,7 @@ func Resolve(cfg Config) (*Plan, error) {
 			return nil, err
 		}
 	}
-	w := walker{plan: p, list: list, strip: cfg.StripExt, seen: map[[2]uint64]bool{}, homeRel: homeRel(cfg.Home, p.Source)}
+	w := walker{plan: p, list: list, strip: cfg.StripExt, keepDots: cfg.LayoutFS, seen: map[[2]uint64]bool{}, homeRel: homeRel(cfg.Home, p.Source)}
 	if cfg.SubDir != "" {
 		sub := strings.TrimSuffix(cfg.SubDir, "/")
 		dir := filepath.Join(p.Source, sub)
@@ -292,11 +296,12 @@ func homeRel(home, src string) string {
 }
 
 type walker struct {
-	plan    *Plan
-	list    map[string]bool
-	strip   string
-	homeRel string
-	seen    map[[2]uint64]bool
+	plan     *Plan
+	list     map[string]bool
+	strip    string
+	keepDots bool
+	homeRel  string
+	seen     map[[2]uint64]bool
 }
 
 func (w *walker) add(m Mailbox)         { w.plan.Mailboxes = append(w.plan.Mailboxes, m) }
@@ -312,7 +317,10 @@ func (w *walker) mapComps(comps []string) []string {
 		}
 		// Maildir++ uses '.' as its hierarchy separator: a dot in a name becomes '_' (as
 		// mb2md and Dovecot's dsync do), so the folder shows as "lists/debian_announce"
-		out[i] = strings.ReplaceAll(c, ".", "_")
+		if !w.keepDots {
+			c = strings.ReplaceAll(c, ".", "_")
+		}
+		out[i] = c
 	}
 	return out
 }
