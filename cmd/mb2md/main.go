@@ -8,9 +8,13 @@ import (
 	"syscall"
 
 	"github.com/mb2md/mb2md/internal/cli"
+	"github.com/mb2md/mb2md/internal/privsep"
 )
 
 func main() {
+	if code, ok := privsep.MaybeChild(); ok { // a per-user child of 'mb2md users'
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, cli.OSEnv())
 	stop()

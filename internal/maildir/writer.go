@@ -111,13 +111,17 @@ type Writer struct {
 	counter                atomic.Uint64
 	chown                  bool
 
+	// flushMu serializes flushes; it is taken without mu held. A flush runs its system
+	// calls without holding mu, so that other goroutines go on writing meanwhile.
+	flushMu sync.Mutex
+
 	mu          sync.Mutex
 	keys        map[Key]string // in new/ or cur/ (value: "new/NAME" or "cur/NAME"), or queued ("")
 	queue       []queued
 	queuedBytes int64
 	live        map[*Temp]struct{} // created, neither committed nor removed
 	bufs        [][]byte
-	noReplace   bool // renameat2 RENAME_NOREPLACE unsupported: link + unlink
+	noReplace   bool // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
 	closed      bool
 }
 
@@ -524,16 +528,28 @@ func (w *Writer) Flush() (int, error) {
 	return w.flushLocked()
 }
 
+// flushLocked delivers the queue. It is called with w.mu held and returns with it held, but
+// releases it while it makes system calls.
 func (w *Writer) flushLocked() (int, error) {
 	q := w.queue
 	if len(q) == 0 {
 		return 0, nil
 	}
-	w.queue = w.queue[:0]
+	w.queue = nil // q is used without the lock: a new queue gets a new array
 	w.queuedBytes = 0
+	w.mu.Unlock()
+	w.flushMu.Lock()
+	n, err := w.flushQueue(q)
+	w.flushMu.Unlock()
+	w.mu.Lock()
+	return n, err
+}
+
+// flushQueue delivers the queued files q; flushMu is held, mu is not.
+func (w *Writer) flushQueue(q []queued) (int, error) {
 	if w.opt.Sync == SyncBatch {
 		if err := w.syncBatch(q); err != nil {
-			w.discard(q)
+			w.discardUnlocked(q)
 			return 0, err
 		}
 	}
@@ -557,7 +573,7 @@ func (w *Writer) flushLocked() (int, error) {
 			}
 			continue
 		}
-		w.discard(q[i:])
+		w.discardUnlocked(q[i:])
 		if firstErr == nil || errors.Is(firstErr, ErrNameTaken) {
 			firstErr = err
 		}
@@ -660,6 +676,18 @@ func (w *Writer) subPath(fd int) string {
 	return w.curDir
 }
 
+// discardUnlocked is discard for a caller that does not hold w.mu.
+func (w *Writer) discardUnlocked(q []queued) {
+	for _, e := range q {
+		_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
+	}
+	w.mu.Lock()
+	for _, e := range q {
+		delete(w.keys, e.key)
+	}
+	w.mu.Unlock()
+}
+
 // discard removes queued temp files that will not be delivered and forgets their keys.
 func (w *Writer) discard(q []queued) {
 	for _, e := range q {
@@ -677,6 +705,7 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	_, err := w.flushLocked()
+	w.waitFlushes()
 	if n := w.removeLive(); n > 0 && err == nil {
 		err = fmt.Errorf("close maildir %s: %d temp files were neither committed nor aborted and have been removed (internal error)", w.dir, n)
 	}
@@ -694,12 +723,22 @@ func (w *Writer) Abort() {
 	if w.closed {
 		return
 	}
+	w.waitFlushes()
 	w.removeLive()
 	w.discard(w.queue)
 	w.queue = nil
 	w.queuedBytes = 0
 	w.closed = true
 	w.closeFDs()
+}
+
+// waitFlushes waits until no flush of another goroutine is running (there should be none:
+// Close and Abort run after every Temp is finished); w.mu is held.
+func (w *Writer) waitFlushes() {
+	w.mu.Unlock()
+	w.flushMu.Lock()
+	w.flushMu.Unlock()
+	w.mu.Lock()
 }
 
 // removeLive removes the temp files still open; w.mu is held.

@@ -108,7 +108,7 @@ func (r *Reader) produce(p []byte) (int, error) {
 		}
 		if ms.inHeader {
 			if ms.lineStart {
-				if r.headerLineStart(chunk, p, &n) {
+				if r.headerLineFast(chunk, p, &n) || r.headerLineStart(chunk, p, &n) {
 					continue
 				}
 			}
@@ -145,6 +145,92 @@ func (r *Reader) produce(p []byte) (int, error) {
 	}
 	m.Size += int64(n)
 	return n, nil
+}
+
+// headerLineFast handles a whole header line at once in the common case: the line is
+// complete in chunk, fits in p, is not the blank line and (MboxRD) does not start with '>'.
+// It does what headerLineStart and headerLine do for such a line. It returns false, having
+// done nothing, otherwise.
+//
+// CRs inside the line need no care: crlfCopy keeps a CR not followed by LF, so the output is
+// the line without its line end plus "\n"; feed would pass the same bytes to obsPut in
+// pieces, and obsPut gives the same result for them in one piece (a CR is not white space).
+func (r *Reader) headerLineFast(chunk, p []byte, n *int) bool {
+	ms := &r.ms
+	e := bytes.IndexByte(chunk[:min(len(chunk), nameLook)], '\n')
+	if e <= 0 || e >= len(p)-*n {
+		return false
+	}
+	line := chunk[:e]
+	if line[e-1] == '\r' {
+		line = line[:e-1]
+		if len(line) == 0 {
+			return false // the blank line
+		}
+	}
+	c0 := line[0]
+	if !ms.firstLine && (c0 == ' ' || c0 == '\t') {
+		// continuation line: same field (see headerLineStart)
+		if ms.clOn && ms.clState < 2 {
+			ms.clState = 2
+		}
+	} else {
+		if r.format == MboxRD && c0 == '>' {
+			return false
+		}
+		r.endField()
+		ms.firstLine = false
+		var name []byte
+		if colon := bytes.IndexByte(line, ':'); colon >= 0 {
+			name = line[:colon]
+			for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
+				name = name[:len(name)-1]
+			}
+			ms.obsSkip = colon + 1
+			r.matchName(name, true)
+		} else {
+			// Dovecot: a line without a colon is all name
+			ms.obsSkip = len(line)
+			r.matchName(line, false)
+		}
+	}
+	if !ms.strip {
+		copy(p[*n:], line)
+		p[*n+len(line)] = '\n'
+		*n += len(line) + 1
+	}
+	if ms.capIdx >= 0 || ms.clOn {
+		r.obsPut(line[ms.obsSkip:])
+	}
+	ms.obsSkip = 0
+	ms.lineStart = true
+	r.consume(e + 1)
+	return true
+}
+
+// matchName starts stripping, capturing and Content-Length parsing as the field name asks.
+func (r *Reader) matchName(name []byte, colon bool) {
+	e := r.lookupName(name)
+	if e == nil {
+		return
+	}
+	ms := &r.ms
+	if e.strip {
+		ms.strip = true
+	}
+	if colon && e.capt >= 0 {
+		ms.capIdx = e.capt
+		ms.capTotal = 0
+		ms.capLine = r.lineNo()
+		ms.capOff = r.pos()
+		ms.capStart = len(r.vals)
+	}
+	if e.cl && ms.cl < 0 {
+		ms.clOn = true
+		ms.clState = 0
+		ms.clVal = 0
+		ms.clField = r.lineNo()
+	}
 }
 
 // headerLineStart handles the start of a header line. It returns true when
@@ -214,30 +300,7 @@ func (r *Reader) headerLineStart(chunk, p []byte, n *int) bool {
 		ms.obsSkip = 0
 	}
 	if name != nil {
-		for _, s := range r.strip {
-			if len(s) == len(name) && bytes.EqualFold(name, s) {
-				ms.strip = true
-				break
-			}
-		}
-		if colon >= 0 {
-			for i, s := range r.captLC {
-				if len(s) == len(name) && bytes.EqualFold(name, s) {
-					ms.capIdx = i
-					ms.capTotal = 0
-					ms.capLine = r.line
-					ms.capOff = r.pos()
-					r.capBuf = r.capBuf[:0]
-					break
-				}
-			}
-		}
-		if r.useCL && ms.cl < 0 && len(name) == len(contentLength) && bytes.EqualFold(name, contentLength) {
-			ms.clOn = true
-			ms.clState = 0
-			ms.clVal = 0
-			ms.clField = r.line
-		}
+		r.matchName(name, colon >= 0)
 	}
 	return false
 }
@@ -319,8 +382,8 @@ func (r *Reader) obsPut(b []byte) {
 				v = v[1:]
 			}
 		}
-		if room := MaxFieldLen - len(r.capBuf); room > 0 {
-			r.capBuf = append(r.capBuf, v[:min(room, len(v))]...)
+		if room := MaxFieldLen - (len(r.vals) - ms.capStart); room > 0 {
+			r.vals = append(r.vals, v[:min(room, len(v))]...)
 		}
 		ms.capTotal += int64(len(v))
 	}
@@ -370,7 +433,8 @@ func (r *Reader) endField() {
 	}
 	if ms.capIdx >= 0 {
 		i := ms.capIdx
-		f := Field{Name: r.capt[i], Value: string(r.capBuf), Line: ms.capLine, Truncated: ms.capTotal > MaxFieldLen}
+		f := Field{Name: r.capt[i], Line: ms.capLine, Truncated: ms.capTotal > MaxFieldLen}
+		sp := valSpan{ms.capStart, len(r.vals)}
 		if f.Truncated {
 			r.warn(f.Line, ms.capOff, "message %d: header %s is %d bytes long; only the first %d bytes were kept", r.seq, f.Name, ms.capTotal, MaxFieldLen)
 		}
@@ -382,14 +446,23 @@ func (r *Reader) endField() {
 				m.Fields = make([]Field, 0, 8)
 			}
 			m.Fields = append(m.Fields, f)
-		case bytes.EqualFold(r.captLC[i], []byte("received")):
+			r.valOff = append(r.valOff, sp)
+		case r.captRecv[i]:
+			// keep the last ones: this value gets a string of its own, so that the
+			// values dropped do not pile up in vals
+			f.Value = string(r.vals[sp.a:sp.b])
+			r.vals = r.vals[:sp.a]
 			for k := range m.Fields {
 				if m.Fields[k].Name == f.Name {
 					m.Fields = append(m.Fields[:k], m.Fields[k+1:]...)
+					r.valOff = append(r.valOff[:k], r.valOff[k+1:]...)
 					break
 				}
 			}
 			m.Fields = append(m.Fields, f)
+			r.valOff = append(r.valOff, valSpan{-1, -1})
+		default:
+			r.vals = r.vals[:sp.a]
 		}
 		ms.capIdx = -1
 	}
@@ -401,6 +474,7 @@ func (r *Reader) finish() {
 	ms := &r.ms
 	m := r.cur
 	r.endField()
+	r.settleFields()
 	ms.ended = true
 	m.HeaderEnded = ms.bodyStart >= 0
 	if r.useCL && ms.cl >= 0 && !ms.clUsed {

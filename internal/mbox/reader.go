@@ -23,6 +23,7 @@ var (
 	errNoRoom     = errors.New("mbox: buffer full")
 	fromSep       = []byte("\nFrom ")
 	fromPrefix    = []byte("From ")
+	nl            = []byte{'\n'}
 	nlGT          = []byte("\n>")
 	contentLength = []byte("Content-Length")
 )
@@ -47,12 +48,13 @@ type Reader struct {
 	captLC [][]byte
 	useCL  bool
 
-	buf  []byte
-	base int64 // input offset of buf[0]
-	r, w int
-	eof  bool
-	rerr error // sticky read error
-	line int64 // line number of buf[r]
+	buf    []byte
+	base   int64 // input offset of buf[0]
+	r, w   int
+	eof    bool
+	rerr   error // sticky read error
+	line   int64 // line number of buf[lineAt]; see lineNo
+	lineAt int
 
 	started  bool
 	err      error
@@ -61,8 +63,15 @@ type Reader struct {
 	warnings []Warning
 	scratch  []byte
 	look     []byte
-	capBuf   []byte
 	capCount []int
+	captRecv []bool          // the capture name is "Received"
+	names    [32][]nameEntry // header names of interest, by length % 32
+
+	// captured values of the current message: appended here while the header is read and
+	// turned into one string per message (vals) by settleFields
+	vals    []byte
+	valOff  []valSpan // per entry of cur.Fields
+	settled bool
 
 	ms msgState
 }
@@ -88,6 +97,7 @@ type msgState struct {
 	firstLine bool
 	strip     bool
 	capIdx    int
+	capStart  int // where the value being captured starts in Reader.vals
 	capTotal  int64
 	capLine   int64
 	capOff    int64
@@ -135,9 +145,54 @@ func NewReader(rd io.Reader, opt Options) *Reader {
 	}
 	r.capCount = make([]int, len(r.capt))
 	r.useCL = r.format == Auto || r.format == MboxCL || r.format == MboxCL2
+	for _, s := range r.strip {
+		r.addName(s).strip = true
+	}
+	r.captRecv = make([]bool, len(r.capt))
+	for i, s := range r.captLC {
+		if e := r.addName(s); e.capt < 0 {
+			e.capt = i
+		}
+		r.captRecv[i] = bytes.EqualFold(s, []byte("received"))
+	}
+	if r.useCL {
+		r.addName(contentLength).cl = true
+	}
 	r.buf = make([]byte, bufSize)
 	r.line = 1
 	return r
+}
+
+// nameEntry says what to do with a header field name.
+type nameEntry struct {
+	name  []byte
+	strip bool
+	capt  int  // index in capt of the first matching capture name, -1: none
+	cl    bool // Content-Length, honoured by the format
+}
+
+// addName returns the entry for name s, adding one.
+func (r *Reader) addName(s []byte) *nameEntry {
+	b := &r.names[len(s)%len(r.names)]
+	for i := range *b {
+		if e := &(*b)[i]; len(e.name) == len(s) && bytes.EqualFold(e.name, s) {
+			return e
+		}
+	}
+	*b = append(*b, nameEntry{name: s, capt: -1})
+	return &(*b)[len(*b)-1]
+}
+
+// lookupName returns the entry for a header field name, nil when the name is of no
+// interest.
+func (r *Reader) lookupName(name []byte) *nameEntry {
+	b := r.names[len(name)%len(r.names)]
+	for i := range b {
+		if e := &b[i]; len(e.name) == len(name) && bytes.EqualFold(e.name, name) {
+			return e
+		}
+	}
+	return nil
 }
 
 // Warnings returns the warnings collected so far.
@@ -168,9 +223,11 @@ func (r *Reader) fill() error {
 	if len(r.buf)-r.w < len(r.buf)/4 {
 		start := r.r - min(r.r, keepBehind)
 		if start > 0 {
+			r.lineNo()
 			copy(r.buf, r.buf[start:r.w])
 			r.w -= start
 			r.r -= start
+			r.lineAt -= start
 			r.base += int64(start)
 		}
 	}
@@ -198,8 +255,17 @@ func (r *Reader) fill() error {
 
 // consume advances the read position by k buffered bytes.
 func (r *Reader) consume(k int) {
-	r.line += int64(bytes.Count(r.buf[r.r:r.r+k], []byte{'\n'}))
 	r.r += k
+}
+
+// lineNo returns the line number of the read position. Lines are counted lazily, in
+// bulk, here and before the buffer is compacted.
+func (r *Reader) lineNo() int64 {
+	if r.lineAt < r.r {
+		r.line += int64(bytes.Count(r.buf[r.lineAt:r.r], nl))
+		r.lineAt = r.r
+	}
+	return r.line
 }
 
 // skip consumes k bytes, reading as needed.
@@ -262,7 +328,7 @@ func (r *Reader) Next() (*Message, error) {
 		return nil, io.EOF
 	}
 	r.seq++
-	m := &Message{Seq: r.seq, Offset: r.pos(), Line: r.line, r: r}
+	m := &Message{Seq: r.seq, Offset: r.pos(), Line: r.lineNo(), r: r}
 	if err := r.readFromLine(m); err != nil {
 		r.err = err
 		return nil, err
@@ -381,6 +447,36 @@ func (r *Reader) startMessage(m *Message) {
 	for i := range r.capCount {
 		r.capCount[i] = 0
 	}
+	r.vals = r.vals[:0]
+	r.valOff = r.valOff[:0]
+	r.settled = false
+}
+
+// valSpan locates a captured value in Reader.vals; a is -1 when the Field's Value is
+// already set.
+type valSpan struct{ a, b int }
+
+// settleFields gives the captured fields of the current message their values: one string
+// for all of them.
+func (r *Reader) settleFields() {
+	if r.settled {
+		return
+	}
+	r.settled = true
+	m := r.cur
+	if len(r.valOff) > 0 {
+		s := string(r.vals)
+		for k, sp := range r.valOff {
+			if sp.a >= 0 {
+				m.Fields[k].Value = s[sp.a:sp.b]
+			}
+		}
+	}
+	r.vals = r.vals[:0]
+	r.valOff = r.valOff[:0]
+	if cap(r.vals) > 64<<10 {
+		r.vals = nil // a huge header: do not keep its buffer
+	}
 }
 
 // bufIdx converts an input offset into a buffer index.
@@ -420,7 +516,7 @@ func (r *Reader) safe(need int) (chunk []byte, end bool, err error) {
 			}
 			if r.eof {
 				// the input changed under us (only possible after ReadAt)
-				r.warn(r.line, pos, "input ended before the end of message %d found earlier", r.seq)
+				r.warn(r.lineNo(), pos, "input ended before the end of message %d found earlier", r.seq)
 				ms.endPos = r.base + int64(r.w)
 				ms.endSep = 0
 				continue
@@ -477,7 +573,7 @@ func (r *Reader) scan() {
 	ms := &r.ms
 	for {
 		si := r.bufIdx(ms.scanPos)
-		i := bytes.Index(r.buf[si:r.w], fromSep)
+		i := indexSep(r.buf[si:r.w])
 		if i < 0 {
 			if r.eof {
 				r.endAtEOF()
@@ -535,6 +631,25 @@ func (r *Reader) scan() {
 		}
 		ms.scanPos = qOff
 		return
+	}
+}
+
+// indexSep returns the index of the first "\nFrom " in b, or -1. It looks for "From ",
+// which is rare, rather than for '\n', which starts every line.
+func indexSep(b []byte) int {
+	if len(b) < len(fromSep) {
+		return -1
+	}
+	for i := 1; ; {
+		j := bytes.Index(b[i:], fromPrefix)
+		if j < 0 {
+			return -1
+		}
+		j += i
+		if b[j-1] == '\n' {
+			return j - 1
+		}
+		i = j + 1
 	}
 }
 

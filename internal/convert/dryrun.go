@@ -1,0 +1,294 @@
+package convert
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mb2md/mb2md/internal/maildir"
+)
+
+// Delivery is one message as the writer would deliver it, as a DryRunSink sees it.
+type Delivery struct {
+	Dir    string      // the Maildir++ folder directory
+	Key    maildir.Key // the key in the file name
+	Name   string      // the file name the writer gives it (with ":2,<flags>" in cur/)
+	Subdir string      // "new" or "cur"
+	Info   string      // the flags (empty in new/)
+	MTime  time.Time   // the file's mtime (and atime): the INTERNALDATE
+	Size   int64       // bytes
+	VSize  int64       // bytes with every bare LF counted as CRLF (W=)
+	SHA256 [32]byte    // of the content
+	Line   int64       // line of the message's From_ line in the source (0: unknown)
+}
+
+// DryRunSink is the Sink of a dry run (design rule 3): the Maildir writer is never built, and
+// nothing is created, written, renamed or removed, neither in the destination nor in the
+// source. It answers "is this message already there?" from a read-only scan of each existing
+// destination folder (maildir.ScanKeys), and compares contents by streaming SHA-256, so the
+// counts of Result (written, skipped_existing, bytes, new/cur, flags) are those a real run
+// right after it produces. Message contents are hashed and counted, never kept.
+type DryRunSink struct {
+	// Fresh pretends every folder is empty and does not look at the destination at all: the
+	// deliveries are then those of a first conversion (verify uses it to know what to expect).
+	Fresh bool
+	// OnFolder, when set, is called with the directory of every folder the run would create
+	// or fill (also for empty ones).
+	OnFolder func(dir string)
+	// OnDelivery, when set, receives every message that would be written. Calls are
+	// serialised, but may come from any goroutine and in any order within a folder.
+	OnDelivery func(Delivery)
+}
+
+// Root implements Sink: it reports the errors maildir.Ensure would give, without creating
+// anything.
+func (s DryRunSink) Root(dir string) error {
+	if s.Fresh {
+		return nil
+	}
+	return checkMaildir(filepath.Clean(dir), false, true)
+}
+
+// Folder implements Sink.
+func (s DryRunSink) Folder(dir string, isFolder bool) (FolderSink, error) {
+	f := &dryFolder{dir: dir, s: s, keys: map[maildir.Key]string{}}
+	if !s.Fresh {
+		if err := checkMaildir(filepath.Clean(dir), isFolder, false); err != nil {
+			return nil, err
+		}
+		keys, err := maildir.ScanKeys(dir)
+		if err != nil {
+			return nil, err
+		}
+		f.keys = keys
+	}
+	if s.OnFolder != nil {
+		s.OnFolder(dir)
+	}
+	return f, nil
+}
+
+// checkMaildir predicts the failures of maildir.Ensure (and of writing into the folder) with
+// the same wording, read-only.
+func checkMaildir(dir string, isFolder, root bool) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		parent := filepath.Dir(dir)
+		pst, perr := os.Stat(parent)
+		if errors.Is(perr, fs.ErrNotExist) {
+			if root {
+				return fmt.Errorf("create maildir %s: parent directory %s does not exist; create it first (the parent of the destination is not created)", dir, parent)
+			}
+			return nil // the parent is the destination root, which Root checked
+		}
+		if perr != nil {
+			return fmt.Errorf("create maildir %s: %w", dir, unwrap(perr))
+		}
+		if !pst.IsDir() {
+			return fmt.Errorf("create directory %s: a parent of it is not a directory; choose another destination", dir)
+		}
+		return writable(parent)
+	case err != nil:
+		return fmt.Errorf("read maildir %s: %w", dir, unwrap(err))
+	case !st.IsDir():
+		return fmt.Errorf("%s exists but is not a directory; remove or rename it, or choose another destination, and run again", dir)
+	}
+	for _, sub := range [...]string{"tmp", "new", "cur"} {
+		p := filepath.Join(dir, sub)
+		st, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := writable(dir); err != nil {
+				return err
+			}
+		case err != nil:
+			return fmt.Errorf("read maildir %s: %w", p, unwrap(err))
+		case !st.IsDir():
+			return fmt.Errorf("%s exists but is not a directory; remove or rename it, or choose another destination, and run again", p)
+		default:
+			if err := writable(p); err != nil {
+				return err
+			}
+		}
+	}
+	if isFolder {
+		p := filepath.Join(dir, "maildirfolder")
+		st, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return writable(dir)
+		case err != nil:
+			return fmt.Errorf("stat %s: %w", p, unwrap(err))
+		case !st.Mode().IsRegular():
+			return fmt.Errorf("%s exists but is not a regular file; remove or rename it and run again", p)
+		}
+	}
+	return nil
+}
+
+// writable reports, read-only, a directory the run could not create entries in.
+func writable(dir string) error {
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		if errors.Is(err, unix.EROFS) {
+			return fmt.Errorf("write into %s: the file system is read-only; remount it read-write before converting", dir)
+		}
+		return fmt.Errorf("write into %s: %w; check the owner and permissions of the destination before converting", dir, err)
+	}
+	return nil
+}
+
+// dryFolder is the FolderSink of a dry run.
+type dryFolder struct {
+	dir  string
+	s    DryRunSink
+	mu   sync.Mutex
+	keys map[maildir.Key]string // existing ("new/NAME"), or would be written in this run ("")
+}
+
+func (f *dryFolder) Lookup(key maildir.Key) (string, bool) {
+	f.mu.Lock()
+	rel, ok := f.keys[key]
+	f.mu.Unlock()
+	if ok && rel != "" {
+		return filepath.Join(f.dir, rel), true
+	}
+	return "", ok
+}
+
+func (f *dryFolder) Create() (Temp, error) { return &dryTemp{f: f, h: sha256.New()}, nil }
+func (f *dryFolder) Close() error          { return nil }
+func (f *dryFolder) Abort()                {}
+
+// dryTemp counts and hashes a message instead of writing it.
+type dryTemp struct {
+	f           *dryFolder
+	h           hash.Hash
+	size, vsize int64
+	lastCR      bool
+	line        int64
+	done        bool
+}
+
+func (t *dryTemp) Write(p []byte) (int, error) {
+	if t.done {
+		return 0, errors.New("dry run: write after commit (internal error)")
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if n := bytes.Count(p, []byte{'\n'}); n > 0 {
+		bare := n - bytes.Count(p, []byte{'\r', '\n'})
+		if t.lastCR && p[0] == '\n' {
+			bare--
+		}
+		t.vsize += int64(bare)
+	}
+	t.lastCR = p[len(p)-1] == '\r'
+	t.size += int64(len(p))
+	t.vsize += int64(len(p))
+	t.h.Write(p)
+	return len(p), nil
+}
+
+func (t *dryTemp) Size() int64 { return t.size }
+
+// SourceLine implements sourceLiner.
+func (t *dryTemp) SourceLine(line int64) { t.line = line }
+
+func (t *dryTemp) Commit(key maildir.Key, mtime, atime time.Time, subdir, flags string) error {
+	if t.done {
+		return errors.New("dry run: commit after commit (internal error)")
+	}
+	t.done = true
+	switch {
+	case subdir == "new" && flags != "":
+		return fmt.Errorf("dry run: flags %q given for new/ (internal error)", flags)
+	case subdir != "new" && subdir != "cur":
+		return fmt.Errorf("dry run: subdirectory %q is neither new nor cur (internal error)", subdir)
+	}
+	f := t.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.keys[key]; ok {
+		return maildir.ErrExists
+	}
+	f.keys[key] = ""
+	if f.s.OnDelivery != nil {
+		name := maildir.Name(key, mtime, t.size, t.vsize)
+		if subdir == "cur" {
+			name += ":2," + flags
+		}
+		d := Delivery{Dir: f.dir, Key: key, Name: name, Subdir: subdir, Info: flags, MTime: mtime,
+			Size: t.size, VSize: t.vsize, Line: t.line}
+		t.h.Sum(d.SHA256[:0])
+		f.s.OnDelivery(d)
+	}
+	return nil
+}
+
+func (t *dryTemp) Abort() error { t.done = true; return nil }
+
+// Open implements Temp; a dry run keeps no content, comparisons go through SameFile.
+func (t *dryTemp) Open() (io.ReadCloser, error) {
+	return nil, errors.New("dry run: the message content is not kept (internal error)")
+}
+
+// SameFile implements contentComparer: it compares the file's size and SHA-256 with what was
+// written so far, reading the file without changing its atime where the system allows.
+func (t *dryTemp) SameFile(path string) (bool, error) {
+	st, sum, err := FileSum(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("compare with %s: %w; check the permissions of the destination", path, err)
+	}
+	var want [32]byte
+	t.h.Sum(want[:0])
+	return st.Size() == t.size && sum == want, nil
+}
+
+// FileSum returns the stat and SHA-256 of a file, read with O_NOATIME where permitted.
+func FileSum(path string) (os.FileInfo, [32]byte, error) {
+	var sum [32]byte
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOATIME, 0)
+	if errors.Is(err, unix.EPERM) {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, sum, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, sum, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, sum, err
+	}
+	h.Sum(sum[:0])
+	return st, sum, nil
+}
+
+// sourceLiner is implemented by Temps that want to know the source line of their message;
+// deliver tells them before Commit.
+type sourceLiner interface{ SourceLine(line int64) }
+
+// contentComparer is implemented by Temps that keep no content (dry run): sameContent asks
+// them instead of reading the content back.
+type contentComparer interface {
+	SameFile(path string) (bool, error)
+}

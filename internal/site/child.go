@@ -1,0 +1,199 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mb2md/mb2md/internal/convert"
+	"github.com/mb2md/mb2md/internal/maildir"
+	"github.com/mb2md/mb2md/internal/mbox"
+	"github.com/mb2md/mb2md/internal/privsep"
+	"github.com/mb2md/mb2md/internal/report"
+	"github.com/mb2md/mb2md/internal/source"
+	"github.com/mb2md/mb2md/internal/spoollock"
+	"github.com/mb2md/mb2md/internal/users"
+)
+
+const handlerName = "site-user"
+
+func init() {
+	privsep.Register(handlerName, childMain)
+	privsep.RegisterError("locked", spoollock.ErrLocked)
+	privsep.RegisterError("interrupted", convert.ErrInterrupted)
+}
+
+// ConvOptions are the conversion options of the core command that apply to every user. They
+// cross to the child as JSON, so they are plain values.
+type ConvOptions struct {
+	Format        string `json:"format"` // auto, mboxo, mboxrd, mboxcl, mboxcl2 ("" = auto)
+	ContentLength bool   `json:"content_length"`
+	TZ            string `json:"tz"`   // IANA zone for From_ dates without one ("" = local)
+	Sync          string `json:"sync"` // batch, each, none ("" = batch)
+	UTF8          bool   `json:"utf8"`
+	Compat        bool   `json:"compat"`
+	Writers       int    `json:"writers"` // parallel writers per mailbox (0: number of CPUs)
+	Now           int64  `json:"now"`     // "now" for the date policy, Unix ns (0: the time of the run)
+}
+
+// Options turns the values into convert.Options (a *ConfigError for a bad value).
+func (c ConvOptions) Options(now time.Time) (convert.Options, error) {
+	var o convert.Options
+	fs := c.Format
+	if fs == "" {
+		fs = "auto"
+	}
+	f, err := mbox.ParseFormat(fs)
+	if err != nil {
+		return o, &ConfigError{fmt.Sprintf("--format: %v", err)}
+	}
+	if c.ContentLength && f == mbox.Auto {
+		f = mbox.MboxCL
+	}
+	loc := time.Local
+	if c.TZ != "" {
+		if loc, err = time.LoadLocation(c.TZ); err != nil {
+			return o, &ConfigError{fmt.Sprintf("--tz %q: unknown time zone; use an IANA name such as Europe/Berlin or UTC", c.TZ)}
+		}
+	}
+	var sync maildir.SyncMode
+	switch c.Sync {
+	case "", "batch":
+		sync = maildir.SyncBatch
+	case "each":
+		sync = maildir.SyncEach
+	case "none":
+		sync = maildir.SyncNone
+	default:
+		return o, &ConfigError{fmt.Sprintf("--sync %q: use batch, each or none", c.Sync)}
+	}
+	if c.Writers < 0 {
+		return o, &ConfigError{fmt.Sprintf("writers %d: give a positive number", c.Writers)}
+	}
+	if c.Now != 0 {
+		now = time.Unix(0, c.Now)
+	}
+	return convert.Options{Format: f, Loc: loc, Now: now, Sync: sync, UTF8: c.UTF8, Jobs: c.Writers,
+		Compat: c.Compat, ContentLength: c.ContentLength}, nil
+}
+
+// childJob is what the parent sends to the child.
+type childJob struct {
+	Home     string      `json:"home"`
+	Maildir  string      `json:"maildir"` // relative to Home
+	Folders  string      `json:"folders"` // relative to Home, "" for none
+	Spool    string      `json:"spool"`   // the spool's path (for reports); "" for none
+	HasSpool bool        `json:"has_spool"`
+	Conv     ConvOptions `json:"conv"`
+	Now      int64       `json:"now"`
+}
+
+// childResult is what the child sends back. It comes from a process the user controls: the
+// parent only sums and prints it.
+type childResult struct {
+	Mailboxes []*convert.Result `json:"mailboxes"`
+	Skipped   []report.Skip     `json:"skipped"`
+}
+
+type nopObserver struct{}
+
+func (nopObserver) MailboxDone(*convert.Result) {}
+
+// childMain runs as the user: everything it touches is checked by the kernel against the
+// user's own rights.
+func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
+	var job childJob
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&job); err != nil {
+		return nil, fmt.Errorf("decode job: %w", err)
+	}
+	var spool *os.File
+	if job.HasSpool {
+		if spool = privsep.File(0); spool == nil {
+			return nil, errors.New("the locked spool was not passed to the child")
+		}
+		defer spool.Close()
+	}
+	uid := os.Getuid()
+	if err := users.CheckOwnership(job.Home, uid); err != nil {
+		return nil, err
+	}
+	dest := filepath.Join(job.Home, job.Maildir)
+	if err := noLinks(dest, uid); err != nil {
+		return nil, err
+	}
+	opt, err := job.Conv.Options(time.Unix(0, job.Now))
+	if err != nil {
+		return nil, err
+	}
+	plan := &source.Plan{Dest: dest, Single: true}
+	if spool != nil {
+		plan.Source = job.Spool
+		plan.Mailboxes = append(plan.Mailboxes, source.Mailbox{Path: job.Spool, File: spool})
+	}
+	if job.Folders != "" {
+		dir := filepath.Join(job.Home, job.Folders)
+		st, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("folders %s: %w", dir, err)
+		case !st.IsDir():
+			return nil, fmt.Errorf("folders %s is not a directory; check --folders", dir)
+		default:
+			resolve := source.Resolve
+			if job.Conv.Compat {
+				resolve = source.ResolveCompat
+			}
+			fp, err := resolve(source.Config{Source: dir, Dest: dest, Recurse: true, Home: job.Home, Cwd: job.Home})
+			if err != nil {
+				return nil, err
+			}
+			plan.Single = false
+			plan.Source = fp.Source
+			plan.Mailboxes = append(plan.Mailboxes, fp.Mailboxes...)
+			plan.Skipped = fp.Skipped
+			plan.Subscribed = fp.Subscribed
+		}
+	}
+	results, err := convert.Run(ctx, plan, opt, nopObserver{})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		if spool != nil && r.Source == job.Spool && r.NotMbox && r.Error == "" && len(r.Warnings) > 0 {
+			// in a folder tree a non-mbox file is only a warning; a spool that is not an mbox
+			// is an error, as with -m
+			r.Error = r.Warnings[len(r.Warnings)-1].Message
+			r.Warnings = r.Warnings[:len(r.Warnings)-1]
+		}
+	}
+	out := childResult{Mailboxes: results}
+	for _, s := range plan.Skipped {
+		out.Skipped = append(out.Skipped, report.Skip{Path: s.Path, Reason: s.Reason})
+	}
+	return out, nil
+}
+
+// noLinks refuses a Maildir root, or a tmp/new/cur in it, that is a symbolic link or belongs to
+// someone else. The kernel would stop a link to somewhere the user cannot write anyway; this
+// makes the refusal clear and covers places the user can write but should not get mail in.
+func noLinks(dest string, uid int) error {
+	for _, p := range []string{dest, filepath.Join(dest, "tmp"), filepath.Join(dest, "new"), filepath.Join(dest, "cur")} {
+		err := users.CheckOwnership(p, uid)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("maildir: %w", err)
+		}
+	}
+	return nil
+}
