@@ -135,6 +135,8 @@ by their content and skipped.`,
 	f.BoolVarP(&o.help, "help", "h", false, "show this help")
 
 	root.AddCommand(dateCommand(env))
+	root.AddCommand(usersCommand(ctx, env))
+	root.AddCommand(skelCommand(env))
 	root.AddCommand(verifyCommand(ctx, env))
 
 	err := root.ExecuteContext(ctx)
@@ -217,7 +219,7 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 	if err != nil {
 		return err
 	}
-	text := &report.Text{W: env.Stderr, Quiet: o.quiet}
+	text := &report.Text{W: env.Stderr, Quiet: o.quiet, DryRun: o.dryRun}
 	if o.dryRun && o.verify {
 		return usageError{errors.New("--dry-run and --verify cannot be combined: a dry run writes nothing to verify")}
 	}

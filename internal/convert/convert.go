@@ -617,15 +617,6 @@ func (c *mailboxConv) count(j *job, written bool, size int64) {
 	}
 }
 
-func hasField(fs []mbox.Field, name string) bool {
-	for _, f := range fs {
-		if strings.EqualFold(f.Name, name) {
-			return true
-		}
-	}
-	return false
-}
-
 func unwrap(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {

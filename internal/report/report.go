@@ -74,8 +74,9 @@ func WriteJSON(w io.Writer, d *Document) error {
 
 // Text prints a line per mailbox as it finishes, and the summary at the end.
 type Text struct {
-	W     io.Writer
-	Quiet bool // only errors and the final summary line
+	W      io.Writer
+	Quiet  bool // only errors and the final summary line
+	DryRun bool // say "would write" instead of "written"
 }
 
 // MailboxDone implements convert.Observer.
@@ -90,8 +91,12 @@ func (t *Text) MailboxDone(r *convert.Result) {
 		return
 	}
 	if r.Error == "" && !r.NotMbox {
-		fmt.Fprintf(t.W, "%s -> %s: %d messages, %d written, %d already there, %s%s%s\n",
-			display(r.Source), r.Folder, r.Messages, r.Written, r.SkippedExisting, humanBytes(r.Bytes),
+		written := "written"
+		if t.DryRun {
+			written = "would be written"
+		}
+		fmt.Fprintf(t.W, "%s -> %s: %d messages, %d %s, %d already there, %s%s%s\n",
+			display(r.Source), r.Folder, r.Messages, r.Written, written, r.SkippedExisting, humanBytes(r.Bytes),
 			newCur(r), flagsText(r.Flags))
 		if ds := dates(r.DateSources); ds != "" {
 			fmt.Fprintf(t.W, "  dates: %s\n", ds)
