@@ -362,7 +362,7 @@ uw body2
 	},
 	{
 		name: "07a-cl-c", mode: "file", tz: "UTC",
-		args: []string{"-c"},
+		args:  []string{"-c"},
 		about: `-c with Content-Length whose bodies END WITH AN EMPTY LINE (works)`,
 		files: map[string]string{
 			"input.mbox": `From cl@example.com Mon Apr  1 10:00:00 2002
@@ -398,7 +398,7 @@ last
 	},
 	{
 		name: "07b-cl-c-bug", mode: "file", tz: "UTC",
-		args: []string{"-c"},
+		args:  []string{"-c"},
 		about: `-c with correct Content-Length, bodies ending in a non-empty line (merge bug)`,
 		files: map[string]string{
 			"input.mbox": `From cl@example.com Mon Apr  1 10:00:00 2002
@@ -468,7 +468,7 @@ last
 	},
 	{
 		name: "07d-cl-crlf", mode: "file", tz: "UTC",
-		args: []string{"-c"},
+		args:  []string{"-c"},
 		about: `-c on a CRLF mbox whose Content-Length counts CRLF bytes (CL is compared after CRLF->LF)`,
 		files: map[string]string{
 			"input.mbox": "From cl@example.com Mon Apr  1 10:00:00 2002\r\nSubject: crlf cl 1\r\nContent-Length: 18\r\n\r\nline a\r\nline b\r\n\r\n\r\nFrom cl@example.com Tue Apr  2 10:00:00 2002\r\nSubject: crlf cl 2\r\nContent-Length: 18\r\n\r\nline a\r\nline b\r\n\r\n\r\n",
@@ -510,7 +510,7 @@ b
 	},
 	{
 		name: "10-japanese", mode: "tree", tz: "UTC",
-		args: []string{"-r", "mbx"},
+		args:  []string{"-r", "mbx"},
 		about: `Japanese: ISO-2022-JP subject/body, UTF-8 folder names, -r mbx`,
 		files: map[string]string{
 			"input/Trash.mbx": `From me@example.jp Tue Jan  6 12:00:00 1998
@@ -1057,7 +1057,7 @@ b
 	},
 	{
 		name: "16-collision", mode: "flat", tz: "UTC",
-		args: []string{"-r", "mbx"},
+		args:  []string{"-r", "mbx"},
 		about: `two sources mapping to the same folder (a.b vs a_b; Trash vs Trash.mbx with -r)`,
 		files: map[string]string{
 			"input/Trash": `From t@example.com Mon Apr  1 10:00:00 2002
@@ -1088,7 +1088,7 @@ from a_b body
 	},
 	{
 		name: "17-list", mode: "tree", tz: "UTC",
-		args: []string{"-l", ".mailboxlist"},
+		args:  []string{"-l", ".mailboxlist"},
 		about: "-l subscription list filter (list file lives in $HOME, cwd)",
 		files: map[string]string{
 			"home/.mailboxlist": "Sent\nlists/debian\n",
@@ -1120,7 +1120,7 @@ other, unsubscribed body
 	},
 	{
 		name: "18-dash-f", mode: "flat", tz: "UTC",
-		args: []string{"-f", "music.bands"},
+		args:  []string{"-f", "music.bands"},
 		about: `-f with a dotted directory name (docs say dots make hierarchy)`,
 		files: map[string]string{
 			"input/music.bands/Jim": `From t@example.com Mon Apr  1 10:00:00 2002
@@ -1197,7 +1197,7 @@ inner, skipped without -R body
 	},
 	{
 		name: "22-strip-ext-dirs", mode: "tree", tz: "UTC",
-		args: []string{"-r", "mbx"},
+		args:  []string{"-r", "mbx"},
 		about: `-r applied to a directory name and to a file literally ending in _ext`,
 		files: map[string]string{
 			"input/Sent.mbx": `From t@example.com Mon Apr  1 10:00:00 2002

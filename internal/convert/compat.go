@@ -198,6 +198,14 @@ func (c *mailboxConv) compatDeliver(m *compatMsg, msg *mbox.MB2MDMessage) error 
 	j := &job{tmp: m.tmp, hashed: true, t: t, subdir: "cur", info: m.info(), line: msg.Line}
 	j.key.Hash = m.h.Sum()
 	m.tmp = nil
+	exists, _, err := c.claim(j)
+	if err != nil || exists {
+		_ = j.tmp.Abort()
+		if exists {
+			c.count(j, false, 0)
+		}
+		return err
+	}
 	return c.deliver(j)
 }
 
