@@ -635,32 +635,33 @@ var errLinkedNotUnlinked = errors.New("delivered, but the temp file could not be
 // (wrapped) when the name is taken; errLinkedNotUnlinked (wrapped) when the message was
 // delivered by link but its temp name remains.
 func (w *Writer) deliver(e queued) error {
-	src := filepath.Join(w.tmpDir, e.tmp)
-	dst := filepath.Join(w.subPath(e.sub), e.final)
+	// the paths are for error messages only: built when needed
+	src := func() string { return filepath.Join(w.tmpDir, e.tmp) }
+	dst := func() string { return filepath.Join(w.subPath(e.sub), e.final) }
 	if !w.noReplace {
 		err := w.sys.renameat2(w.tmpfd, e.tmp, e.sub, e.final, unix.RENAME_NOREPLACE)
 		switch {
 		case err == nil:
 			return nil
 		case errors.Is(err, unix.EEXIST):
-			return takenErr(src, dst)
+			return takenErr(src(), dst())
 		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
 			w.noReplace = true // fall back to link + unlink for this and later files
 		default:
-			return fmt.Errorf("rename %s to %s: %w; %s", src, dst, err, hint(err))
+			return fmt.Errorf("rename %s to %s: %w; %s", src(), dst(), err, hint(err))
 		}
 	}
 	if err := w.sys.linkat(w.tmpfd, e.tmp, e.sub, e.final, 0); err != nil {
 		if errors.Is(err, unix.EEXIST) {
-			return takenErr(src, dst)
+			return takenErr(src(), dst())
 		}
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
-			return fmt.Errorf("link %s to %s: %w; the destination file system supports neither rename without replace nor hard links, so messages cannot be delivered safely; use another file system"+rerun, src, dst, err)
+			return fmt.Errorf("link %s to %s: %w; the destination file system supports neither rename without replace nor hard links, so messages cannot be delivered safely; use another file system"+rerun, src(), dst(), err)
 		}
-		return fmt.Errorf("link %s to %s: %w; %s", src, dst, err, hint(err))
+		return fmt.Errorf("link %s to %s: %w; %s", src(), dst(), err, hint(err))
 	}
 	if err := w.sys.unlinkat(w.tmpfd, e.tmp, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove %s after linking it to %s: %w: %w; remove it by hand", src, dst, errLinkedNotUnlinked, err)
+		return fmt.Errorf("remove %s after linking it to %s: %w: %w; remove it by hand", src(), dst(), errLinkedNotUnlinked, err)
 	}
 	return nil
 }
@@ -706,6 +707,7 @@ func (w *Writer) Close() error {
 	}
 	_, err := w.flushLocked()
 	w.waitFlushes()
+	defer w.flushMu.Unlock()
 	if n := w.removeLive(); n > 0 && err == nil {
 		err = fmt.Errorf("close maildir %s: %d temp files were neither committed nor aborted and have been removed (internal error)", w.dir, n)
 	}
@@ -724,6 +726,7 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.waitFlushes()
+	defer w.flushMu.Unlock()
 	w.removeLive()
 	w.discard(w.queue)
 	w.queue = nil
@@ -733,11 +736,11 @@ func (w *Writer) Abort() {
 }
 
 // waitFlushes waits until no flush of another goroutine is running (there should be none:
-// Close and Abort run after every Temp is finished); w.mu is held.
+// Close and Abort run after every Temp is finished) and keeps others from starting: it
+// returns with flushMu held, to be released by the caller. w.mu is held.
 func (w *Writer) waitFlushes() {
 	w.mu.Unlock()
 	w.flushMu.Lock()
-	w.flushMu.Unlock()
 	w.mu.Lock()
 }
 
