@@ -110,11 +110,14 @@ func (m *compatMsg) info() string {
 // sources of one folder are merged without overwriting (B5), a CR-only file is reported (B10).
 func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Options, r *Result) error {
 	r.Format = "mb2md"
-	f, err := os.Open(mb.Path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
+	f := mb.File // an already open (locked) spool: read it, do not close it
+	if f == nil {
+		var err error
+		if f, err = os.Open(mb.Path); err != nil {
+			return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
+		}
+		defer f.Close()
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", mb.Path, err)

@@ -34,9 +34,9 @@ type Header struct {
 func Parse(headers []Header) Flags {
 	var f Flags
 	var client Flags
-	seenKW := map[string]bool{}
+	var seenKW map[string]bool
 	for _, h := range headers {
-		switch strings.ToLower(h.Name) {
+		switch canonical(h.Name) {
 		case "status":
 			for _, c := range h.Value {
 				switch c {
@@ -60,6 +60,9 @@ func Parse(headers []Header) Flags {
 				}
 			}
 		case "x-keywords":
+			if seenKW == nil {
+				seenKW = map[string]bool{}
+			}
 			for _, kw := range strings.FieldsFunc(h.Value, func(r rune) bool {
 				return r == ' ' || r == '\t' || r == ','
 			}) {
@@ -100,6 +103,17 @@ func Parse(headers []Header) Flags {
 	add(&f.Draft, client.Draft)
 	add(&f.Deleted, client.Deleted)
 	return f
+}
+
+// canonical returns the lower-case form of the header names Parse knows, without
+// allocating ("" for others).
+func canonical(name string) string {
+	for _, n := range [...]string{"status", "x-status", "x-keywords", "x-mozilla-status", "x-evolution"} {
+		if len(name) == len(n) && strings.EqualFold(name, n) {
+			return n
+		}
+	}
+	return ""
 }
 
 // hex4 reads the leading four hex digits of an X-Mozilla-Status value, as mb2md's

@@ -81,7 +81,7 @@ type UserResult struct {
 	Status   Status `json:"status"`
 	Messages int    `json:"messages"`
 	Written  int    `json:"written"`
-	Error    string `json:"error,omitempty"`
+	Error    string `json:"error"`
 	// Dest is the user's Maildir.
 	Dest string `json:"dest,omitempty"`
 	// Warnings are problems that did not stop the user (e.g. a stale dotlock was broken).
