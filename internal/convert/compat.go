@@ -134,8 +134,13 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 	if err != nil {
 		return err
 	}
+	delivered, err := readDelivered(opt.Sink, dir)
+	if err != nil {
+		sink.Abort()
+		return err
+	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Compat: true, Now: opt.Now, Loc: opt.Loc},
-		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}}
+		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, delivered: delivered}
 	fail := func(err error) error {
 		if cur != nil {
 			cur.abort()
@@ -172,7 +177,13 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 		r.Warnings = append(r.Warnings, Warning{Line: w.Line, Message: w.Message})
 	}
 	sortWarnings(r.Warnings)
-	return sink.Close()
+	if err := sink.Close(); err != nil {
+		return err
+	}
+	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() && delivered != nil {
+		return delivered.Save()
+	}
+	return nil
 }
 
 // compatDeliver dates and delivers one message read by the MB2MDReader.
@@ -201,7 +212,12 @@ func (c *mailboxConv) compatDeliver(m *compatMsg, msg *mbox.MB2MDMessage) error 
 	j := &job{tmp: m.tmp, hashed: true, t: t, subdir: "cur", info: m.info(), line: msg.Line}
 	j.key.Hash = m.h.Sum()
 	m.tmp = nil
-	exists, _, err := c.claim(j)
+	exists, deleted, _, err := c.claim(j)
+	if deleted {
+		_ = j.tmp.Abort()
+		c.r.SkippedDeleted++
+		return nil
+	}
 	if err != nil || exists {
 		_ = j.tmp.Abort()
 		if exists {

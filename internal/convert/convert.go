@@ -56,21 +56,24 @@ type Warning struct {
 
 // Result is the outcome for one mailbox.
 type Result struct {
-	Source          string         `json:"source"`
-	Folder          string         `json:"folder"`
-	Dest            string         `json:"dest"`
-	Format          string         `json:"format"`
-	Messages        int            `json:"messages"`
-	Written         int            `json:"written"`
-	SkippedExisting int            `json:"skipped_existing"`
-	Bytes           int64          `json:"bytes"`
-	New             int            `json:"new"`
-	Cur             int            `json:"cur"`
-	Flags           map[string]int `json:"flags"`
-	DateSources     map[string]int `json:"date_sources"`
-	Warnings        []Warning      `json:"warnings"`
-	Error           string         `json:"error,omitempty"`
-	NotMbox         bool           `json:"not_mbox,omitempty"`
+	Source          string `json:"source"`
+	Folder          string `json:"folder"`
+	Dest            string `json:"dest"`
+	Format          string `json:"format"`
+	Messages        int    `json:"messages"`
+	Written         int    `json:"written"`
+	SkippedExisting int    `json:"skipped_existing"`
+	// SkippedDeleted counts messages an earlier run delivered that the user has deleted
+	// from the Maildir since: they are not restored.
+	SkippedDeleted int            `json:"skipped_deleted"`
+	Bytes          int64          `json:"bytes"`
+	New            int            `json:"new"`
+	Cur            int            `json:"cur"`
+	Flags          map[string]int `json:"flags"`
+	DateSources    map[string]int `json:"date_sources"`
+	Warnings       []Warning      `json:"warnings"`
+	Error          string         `json:"error,omitempty"`
+	NotMbox        bool           `json:"not_mbox,omitempty"`
 }
 
 // Observer receives results as they happen. Implementations must be safe for use from one
@@ -258,7 +261,12 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		sink.Abort()
 		return err
 	}
-	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc},
+	delivered, err := readDelivered(opt.Sink, dir)
+	if err != nil {
+		sink.Abort()
+		return err
+	}
+	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered,
 		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta}
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan *job, opt.Jobs*2)
@@ -330,7 +338,12 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		return err
 	}
 	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
-		return meta.finish(opt.uidValidity)
+		if err := meta.finish(opt.uidValidity); err != nil {
+			return err
+		}
+		if delivered != nil {
+			return delivered.Save()
+		}
 	}
 	return nil
 }
@@ -356,7 +369,8 @@ type mailboxConv struct {
 	mtime  time.Time
 	path   string
 
-	meta *folderMeta
+	meta      *folderMeta
+	delivered *maildir.Delivered // keys delivered by earlier runs (nil: not tracked)
 
 	mu      sync.Mutex           // guards claimed and r
 	claimed map[maildir.Key]bool // keys taken by messages of this run
@@ -441,13 +455,20 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 		j.key.Hash = h.Sum()
 		j.hashed = true
 	}
-	exists, existing, err := c.claim(j)
+	exists, deleted, existing, err := c.claim(j)
 	if err != nil {
 		return fail(err)
 	}
 	u, err := c.meta.assign(msg.Fields, existing)
 	if err != nil {
 		return fail(fmt.Errorf("%s:%d: %w", c.path, msg.Line, err))
+	}
+	if deleted && !u.Pseudo {
+		c.mu.Lock()
+		c.r.Messages++
+		c.r.SkippedDeleted++
+		c.mu.Unlock()
+		return fail(nil)
 	}
 	if u.Pseudo {
 		// The UW-IMAP/Dovecot pseudo message holding folder data: Dovecot hides it.
@@ -509,6 +530,9 @@ func (c *mailboxConv) deliver(j *job) error {
 	if vsize >= 0 && j.uid != 0 {
 		c.meta.record(j.uid, maildir.Name(j.key, j.t, size, vsize))
 	}
+	if c.delivered != nil {
+		c.delivered.Record(j.key)
+	}
 	c.count(j, true, size)
 	return nil
 }
@@ -522,7 +546,10 @@ func (c *mailboxConv) deliver(j *job) error {
 //
 // It runs in the reader goroutine, in mbox order. For a message delivered before it also
 // returns the existing file's path.
-func (c *mailboxConv) claim(j *job) (exists bool, path string, err error) {
+//
+// deleted is true for a message an earlier run delivered (its key is in the folder's
+// delivered list) that is no longer in the Maildir: the user deleted it, it is not restored.
+func (c *mailboxConv) claim(j *job) (exists, deleted bool, path string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for n := uint32(0); ; n++ {
@@ -533,18 +560,24 @@ func (c *mailboxConv) claim(j *job) (exists bool, path string, err error) {
 		path, ok := c.sink.Lookup(j.key)
 		if !ok {
 			c.claimed[j.key] = true
-			return false, "", nil
+			if c.delivered != nil && c.delivered.Has(j.key) {
+				return false, true, "", nil
+			}
+			return false, false, "", nil
 		}
 		if path == "" {
 			continue
 		}
 		same, err := sameContent(path, j)
 		if err != nil {
-			return false, "", err
+			return false, false, "", err
 		}
 		if same {
 			c.claimed[j.key] = true
-			return true, path, nil
+			if c.delivered != nil {
+				c.delivered.Record(j.key)
+			}
+			return true, false, path, nil
 		}
 	}
 }

@@ -215,3 +215,55 @@ func TestLargeMessagesAndDuplicates(t *testing.T) {
 		t.Errorf("sizes %v", sizes)
 	}
 }
+
+// A message the user deleted from the Maildir after a run is not restored by the next run,
+// while new mail still arrives; the delivered list survives a crash before it is written.
+func TestDeletedByUserNotRestored(t *testing.T) {
+	src, _ := writeMbox(t, 10)
+	dest := filepath.Join(t.TempDir(), "Maildir")
+	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
+	run := func() *Result {
+		t.Helper()
+		rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+		if err != nil || rs[0].Error != "" {
+			t.Fatal(err, rs[0].Error)
+		}
+		return rs[0]
+	}
+	run()
+	ents, err := os.ReadDir(filepath.Join(dest, "cur"))
+	if err != nil || len(ents) != 10 {
+		t.Fatalf("%d files, %v", len(ents), err)
+	}
+	for _, e := range ents[:3] {
+		if err := os.Remove(filepath.Join(dest, "cur", e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "From a@example.org Sat Jan  3 02:00:00 1996\nSubject: new\n\nnew mail\n")
+	f.Close()
+	r := run()
+	if r.Written != 1 || r.SkippedDeleted != 3 || r.SkippedExisting != 7 {
+		t.Errorf("second run: written %d, deleted %d, existing %d; want 1, 3, 7", r.Written, r.SkippedDeleted, r.SkippedExisting)
+	}
+	if got := files(t, dest); got["cur"]+got["new"] != 8 {
+		t.Errorf("files: %v, want 8 messages", got)
+	}
+	// without the list (e.g. a crash before it was written) the files still present are
+	// recognised and listed again; only then can deletions be told apart
+	if err := os.Remove(filepath.Join(dest, maildir.DeliveredName)); err != nil {
+		t.Fatal(err)
+	}
+	r = run()
+	if r.Written != 3 || r.SkippedExisting != 8 {
+		t.Errorf("run without the list: written %d, existing %d; want 3 restored, 8 existing", r.Written, r.SkippedExisting)
+	}
+	b, err := os.ReadFile(filepath.Join(dest, maildir.DeliveredName))
+	if err != nil || strings.Count(string(b), "\n") != 11 {
+		t.Errorf("delivered list has %d lines (%v), want 11", strings.Count(string(b), "\n"), err)
+	}
+}

@@ -23,6 +23,18 @@ type metaWriter interface {
 func (writerSink) WritesMeta() bool  { return true }
 func (MaildirSink) WritesMeta() bool { return true }
 
+// readDelivered loads the folder's list of delivered keys, unless the sink ignores what
+// is at the destination (a fresh dry run, as verify uses).
+func readDelivered(sink Sink, dir string) (*maildir.Delivered, error) {
+	if ds, ok := sink.(DryRunSink); ok && ds.Fresh {
+		return nil, nil
+	}
+	if ds, ok := sink.(*DryRunSink); ok && ds.Fresh {
+		return nil, nil
+	}
+	return maildir.ReadDelivered(dir)
+}
+
 // folderMeta carries what Dovecot keeps beside the messages of one folder: UIDs (from
 // X-IMAPbase/X-IMAP/X-UID, or 1..n), UIDVALIDITY and keyword letters. It is fed in mbox
 // order by the reader goroutine; record is called by the writers.
@@ -121,6 +133,11 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 			return nil, nil // nothing new: leave the list as it is
 		}
 		for _, r := range m.records {
+			if _, listed := l.Lookup(r.Name); listed {
+				// the same message file was listed before (its file was removed without
+				// Dovecot updating the list): it keeps its old UID
+				continue
+			}
 			if err := l.Add(r.UID, r.Name); err != nil {
 				return nil, fmt.Errorf("%s: %w", m.dir, err)
 			}

@@ -98,6 +98,9 @@ func (t *Text) MailboxDone(r *convert.Result) {
 		fmt.Fprintf(t.W, "%s -> %s: %d messages, %d %s, %d already there, %s%s%s\n",
 			display(r.Source), r.Folder, r.Messages, r.Written, written, r.SkippedExisting, humanBytes(r.Bytes),
 			newCur(r), flagsText(r.Flags))
+		if r.SkippedDeleted > 0 {
+			fmt.Fprintf(t.W, "  %d deleted by the user since an earlier run: not restored\n", r.SkippedDeleted)
+		}
 		if ds := dates(r.DateSources); ds != "" {
 			fmt.Fprintf(t.W, "  dates: %s\n", ds)
 		}

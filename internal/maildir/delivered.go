@@ -1,0 +1,122 @@
+package maildir
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// DeliveredName is the file, in a Maildir folder, that lists the keys of every message mb2md
+// delivered there. A re-run uses it to tell a message the user deleted since (listed, but no
+// longer in new/ or cur/: not restored) from a message never converted. Dovecot ignores the
+// file (its name does not start with '.' and it is not a directory).
+const DeliveredName = "mb2md-delivered"
+
+// Delivered is the content of a folder's DeliveredName file.
+type Delivered struct {
+	dir  string
+	mu   sync.Mutex
+	keys map[Key]struct{}
+	add  []Key
+}
+
+// ReadDelivered reads dir's list of delivered keys; a missing file (or folder) is an empty
+// list. It never writes.
+func ReadDelivered(dir string) (*Delivered, error) {
+	d := &Delivered{dir: dir, keys: map[Key]struct{}{}}
+	p := filepath.Join(dir, DeliveredName)
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return nil, pathErr("open", p, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		t := strings.TrimSpace(sc.Text())
+		if t == "" {
+			continue
+		}
+		// the key part of a name made by Name: "<N>H<hex>" after the ".M"
+		k, ok := parseKey("0.M" + t + nameTag)
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: not a message key %q; the file is damaged: move it aside and run again (then messages deleted since the last run may come back)", p, line, t)
+		}
+		d.keys[k] = struct{}{}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, pathErr("read", p, err)
+	}
+	return d, nil
+}
+
+// Has reports whether the key was delivered by an earlier run (or recorded in this one).
+func (d *Delivered) Has(k Key) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.keys[k]
+	return ok
+}
+
+// Record notes a key delivered in this run (or found delivered and not yet listed); Save
+// writes the new ones.
+func (d *Delivered) Record(k Key) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.keys[k]; !ok {
+		d.keys[k] = struct{}{}
+		d.add = append(d.add, k)
+	}
+}
+
+// Save appends the recorded keys to the file and syncs it. Call it only after the messages
+// are delivered: a key listed for a message that is not in the folder means "deleted by the
+// user", so listing one too early could lose it.
+func (d *Delivered) Save() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.add) == 0 {
+		return nil
+	}
+	p := filepath.Join(d.dir, DeliveredName)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return pathErr("open", p, err)
+	}
+	// sorted, so that the same run always writes the same file
+	sort.Slice(d.add, func(i, j int) bool {
+		if c := bytes.Compare(d.add[i].Hash[:], d.add[j].Hash[:]); c != 0 {
+			return c < 0
+		}
+		return d.add[i].N < d.add[j].N
+	})
+	w := bufio.NewWriter(f)
+	for _, k := range d.add {
+		fmt.Fprintf(w, "%dH%x\n", k.N, k.Hash)
+	}
+	err = w.Flush()
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return pathErr("write", p, err)
+	}
+	d.add = nil
+	return nil
+}
