@@ -28,8 +28,6 @@ package spoollock
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -613,10 +611,24 @@ func (d *dotlocker) create() (bool, error) {
 	if d.tempFile == nil {
 		host, _ := os.Hostname()
 		host = strings.NewReplacer("/", "_", ":", "_").Replace(host)
-		var rnd [6]byte
-		_, _ = rand.Read(rnd[:])
-		d.temp = filepath.Join(filepath.Dir(d.lockPath), fmt.Sprintf(".temp.%s.%d.%s", host, os.Getpid(), hex.EncodeToString(rnd[:])))
+		// One temp name per lock and host (not per process): a temp file left behind by a
+		// process killed while locking is found and removed by the next attempt, instead of
+		// piling up in the spool directory.
+		d.temp = filepath.Join(filepath.Dir(d.lockPath), fmt.Sprintf(".%s.%s.mb2md-temp", filepath.Base(d.lockPath), host))
 		fd, err := unix.Open(d.temp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if errors.Is(err, unix.EEXIST) {
+			if pid, _ := readPID(d.temp); pid > 0 && pid != os.Getpid() && !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+				d.temp = ""
+				return false, nil // another process of this host is taking the lock right now
+			}
+			// left by a dead process (or unreadable): take it over
+			unix.Unlink(d.temp)
+			fd, err = unix.Open(d.temp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+			if errors.Is(err, unix.EEXIST) {
+				d.temp = ""
+				return false, nil
+			}
+		}
 		if err != nil {
 			temp := d.temp
 			d.temp = ""
