@@ -183,9 +183,23 @@ func TestDovecotContinuity(t *testing.T) {
 	t.Logf("compared %d folders, %d INBOX messages (UIDs up to %d), %d POP3 UIDLs", len(wv.Folders), len(wv3.Folder("INBOX").Messages),
 		wv3.Folder("INBOX").Messages[len(wv3.Folder("INBOX").Messages)-1].UID, len(wantUIDLs))
 
+	// Dovecot's :UTF-8 (--utf8): folder directories and subscriptions in UTF-8
+	utfDest := filepath.Join(work, "MaildirUTF8")
+	plan, err := source.Resolve(source.Config{Source: src, Dest: utfDest, Recurse: true, Home: work, Cwd: work})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), UTF8: true}, nopObserver{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(utfDest, ".日本語", "cur")); err != nil {
+		t.Errorf("--utf8: %v", err)
+	}
+	compareViews(t, wv3, dovetest.Start(t, dovetest.Config{MailLocation: "maildir:" + utfDest, UTF8: true}).View(t))
+
 	// Dovecot's LAYOUT=fs: nested directories, dots kept in names
 	fsDest := filepath.Join(work, "MaildirFS")
-	plan, err := source.Resolve(source.Config{Source: src, Dest: fsDest, Recurse: true, Home: work, Cwd: work, LayoutFS: true})
+	plan, err = source.Resolve(source.Config{Source: src, Dest: fsDest, Recurse: true, Home: work, Cwd: work, LayoutFS: true})
 	if err != nil {
 		t.Fatal(err)
 	}

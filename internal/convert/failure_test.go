@@ -267,3 +267,45 @@ func TestDeletedByUserNotRestored(t *testing.T) {
 		t.Errorf("delivered list has %d lines (%v), want 11", strings.Count(string(b), "\n"), err)
 	}
 }
+
+// More than 26 keywords in one folder: the first 26 in order of first use get letters
+// (dovecot-keywords), the rest are reported by name.
+func TestMoreThan26Keywords(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "From a@example.org Sat Jan  3 01:05:34 1996\nX-Keywords: kw%02d\n\nbody %d\n\n", i, i)
+	}
+	src := filepath.Join(t.TempDir(), "spool")
+	if err := os.WriteFile(src, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "Maildir")
+	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
+	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	if err != nil || rs[0].Error != "" {
+		t.Fatal(err, rs[0].Error)
+	}
+	var dropped []string
+	for _, w := range rs[0].Warnings {
+		if strings.Contains(w.Message, "at most 26 keywords") {
+			dropped = append(dropped, w.Message)
+		}
+	}
+	if len(dropped) != 4 || !strings.Contains(dropped[0], `"kw26"`) || !strings.Contains(dropped[3], `"kw29"`) {
+		t.Errorf("dropped-keyword warnings: %q", dropped)
+	}
+	kws, err := maildir.ReadKeywords(dest)
+	if err != nil || len(kws) != 26 || kws[0] != "kw00" || kws[25] != "kw25" {
+		t.Errorf("dovecot-keywords = %q (%v)", kws, err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dest, "cur"))
+	letters := map[string]bool{}
+	for _, e := range ents {
+		if i := strings.Index(e.Name(), ":2,"); i >= 0 {
+			letters[e.Name()[i+3:]] = true
+		}
+	}
+	if len(ents) != 30 || !letters["a"] || !letters["z"] || !letters[""] {
+		t.Errorf("%d files in cur/ with letters %v", len(ents), letters)
+	}
+}
