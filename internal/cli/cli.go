@@ -70,6 +70,7 @@ type convOpts struct {
 	src, dest, sub, list, strip         string
 	json, quiet, utf8, compat           bool
 	format, tz, sync, layout            string
+	lockTimeout                         time.Duration
 	jobs                                int
 	dryRun, verify                      bool
 }
@@ -131,6 +132,7 @@ by their content and skipped.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "write nothing: report what a conversion would do (same counts, \"dry_run\": true in --json)")
 	f.BoolVar(&o.verify, "verify", false, "after converting, verify the Maildir against the source (exit status 3 on differences; see 'mb2md verify')")
 	f.BoolVar(&o.json, "json", false, "print the report as one JSON document on stdout")
+	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "with -m: how long to wait for the MTA's spool lock (dotlock + fcntl) before giving up with exit 75")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors and the final summary line")
 	f.BoolVarP(&o.help, "help", "h", false, "show this help")
 
@@ -218,6 +220,13 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 	plan, err := resolve(scfg)
 	if err != nil {
 		return err
+	}
+	if o.spool {
+		unlock, err := lockSpool(ctx, env, plan, o.dryRun, o.lockTimeout)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	text := &report.Text{W: env.Stderr, Quiet: o.quiet, DryRun: o.dryRun}
 	if o.dryRun && o.verify {

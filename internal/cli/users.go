@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/mb2md/mb2md/internal/convert"
 	"github.com/mb2md/mb2md/internal/report"
 	"github.com/mb2md/mb2md/internal/site"
 	"github.com/mb2md/mb2md/internal/users"
+	"github.com/mb2md/mb2md/internal/verify"
 )
 
 type usersOpts struct {
@@ -29,6 +31,8 @@ type usersOpts struct {
 	lockTimeout                  time.Duration
 	format, tz, sync             string
 	utf8, compat, contentLength  bool
+	dryRun, verify, strict       bool
+	verifyOnly                   bool // mb2md verify users
 }
 
 func usersCommand(ctx context.Context, env Env) *cobra.Command {
@@ -53,9 +57,17 @@ skipped, so a pre-copy days ahead followed by a second run during the downtime c
 mail that arrived in between, and a run that was killed ends, when run again, with every message
 exactly once. The spool is never modified.
 
+With --dry-run each child runs the same pipeline with a recording sink instead of the Maildir
+writer: nothing is created in any home, the spools are still locked while read, and the report
+("dry_run": true in --json) gives per user what a real run right after will do. With --verify
+each child verifies the user's Maildir against the same plan right after converting it (see
+'mb2md verify users' to verify later).
+
 Each user's result is printed as one line on stderr: ok, error (refused or failed), locked (the
-lock was not free within --lock-timeout; run again later) or skipped (no home directory).`,
-		Example: `  mb2md users --all --folders mail --jobs 8
+lock was not free within --lock-timeout; run again later), skipped (no home directory) or, with
+--verify, differs (exit status 3).`,
+		Example: `  mb2md users --all --folders mail --dry-run --json > plan.json
+  mb2md users --all --folders mail --jobs 8 --verify
   mb2md users alice bob --json
   mb2md users --all --shard 3/8       # the third of eight slices, e.g. on the third host`,
 		Args:          cobra.ArbitraryArgs,
@@ -67,13 +79,26 @@ lock was not free within --lock-timeout; run again later) or skipped (no home di
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
+	addUsersFlags(f, &o)
+	f.StringVar(&o.sync, "sync", "batch", "durability: batch, each or none (unsafe; tests only)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "write nothing: report per user what a conversion would do (same counts, \"dry_run\": true in --json); the spools are still locked while read")
+	f.BoolVar(&o.verify, "verify", false, "after converting each user, verify the Maildir against the sources (exit status 3 on differences; see 'mb2md verify users')")
+	f.BoolVar(&o.strict, "strict", false, "with --verify: also count deleted messages, changed flags and files not written by mb2md")
+	f.BoolVar(&o.json, "json", false, "print the report as one JSON document on stdout")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only users that did not end ok, and the summary")
+	return cmd
+}
+
+// addUsersFlags adds the flags that select the users and say how they were converted, shared by
+// 'mb2md users' and 'mb2md verify users'.
+func addUsersFlags(f *pflag.FlagSet, o *usersOpts) {
 	f.BoolVar(&o.all, "all", false, "every user with uid >= --min-uid (with names: those too)")
 	f.StringVar(&o.passwd, "passwd", "/etc/passwd", "passwd(5) file listing the users")
 	f.StringVar(&o.spool, "spool", "", "spool directory (default /var/spool/mail, else /var/mail)")
 	f.IntVar(&o.minUID, "min-uid", 1000, "with --all: skip users with a smaller uid (system accounts)")
 	f.StringVar(&o.maildir, "maildir", "Maildir", "destination Maildir, relative to each home")
 	f.StringVar(&o.fold, "folders", "", "mbox folder directory relative to each home (e.g. mail), converted like -s DIR -R (default: none)")
-	f.IntVar(&o.jobs, "jobs", 1, "users converted in parallel")
+	f.IntVar(&o.jobs, "jobs", 1, "users done in parallel")
 	f.StringVar(&o.shard, "shard", "", "K/N: take only the K-th of N deterministic slices of the users (by name), for spreading a site over hosts")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", 5*time.Minute, "how long to wait for each spool lock before giving up on that user (status locked, exit 75)")
 	f.StringVar(&o.format, "format", "auto", "mbox flavour: auto, mboxo, mboxrd, mboxcl, mboxcl2")
@@ -81,10 +106,6 @@ lock was not free within --lock-timeout; run again later) or skipped (no home di
 	f.StringVar(&o.tz, "tz", "", "time zone for From_ dates without one (default: the local zone)")
 	f.BoolVar(&o.compat, "compat", false, "reproduce Debian mb2md 3.20's output (see mb2md --help)")
 	f.BoolVar(&o.utf8, "utf8", false, "write folder names in UTF-8 instead of modified UTF-7")
-	f.StringVar(&o.sync, "sync", "batch", "durability: batch, each or none (unsafe; tests only)")
-	f.BoolVar(&o.json, "json", false, "print the report as one JSON document on stdout")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only users that did not end ok, and the summary")
-	return cmd
 }
 
 // lockedWriter serialises writes from parallel children.
@@ -118,6 +139,7 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 		Maildir: o.maildir, Folders: o.fold, Jobs: o.jobs, LockTimeout: o.lockTimeout,
 		Conv: site.ConvOptions{Format: o.format, ContentLength: o.contentLength, TZ: o.tz, Sync: o.sync,
 			UTF8: o.utf8, Compat: o.compat, Now: env.Now().UnixNano()},
+		DryRun: o.dryRun, Verify: o.verify, VerifyOnly: o.verifyOnly, Strict: o.strict,
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = defaultSpoolDir()
@@ -143,7 +165,7 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 	cfg.OnDone = func(r *site.UserResult) {
 		prog.clear()
 		if !o.quiet || r.Status != site.StatusOK || len(r.Warnings) > 0 {
-			stderr.Write([]byte(userLine(r)))
+			stderr.Write([]byte(userLine(r, o.quiet, o.dryRun)))
 		}
 		prog.add(r)
 	}
@@ -156,19 +178,52 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 	if rep == nil {
 		return err
 	}
-	mboxes := rep.Mailboxes()
-	doc := usersDoc{Document: report.Document{Mode: "default", Dest: "~/" + cfg.Maildir, Mailboxes: mboxes,
-		Skipped: rep.Skipped(), Totals: report.Sum(mboxes)}, Users: rep.Users}
-	if o.compat {
-		doc.Mode = "compat"
-	}
-	t := doc.Totals
-	fmt.Fprintf(stderr, "mb2md: %d users (%d ok, %d error, %d locked, %d skipped), %d mailboxes: %d messages, %d written, %d already there, %d warnings\n",
-		len(rep.Users), rep.Count(site.StatusOK), rep.Count(site.StatusError), rep.Count(site.StatusLocked),
-		rep.Count(site.StatusSkipped), t.Mailboxes, t.Messages, t.Written, t.SkippedExisting, t.Warnings)
-	if o.json {
-		if werr := writeUsersJSON(env.Stdout, &doc); werr != nil {
-			return fmt.Errorf("write JSON report: %w", werr)
+	if o.verifyOnly {
+		vt := sumVerify(rep)
+		fmt.Fprintf(stderr, "mb2md: verified %d users (%d ok, %d differ, %d error, %d locked, %d skipped): %d messages, %d ok, %d differences\n",
+			len(rep.Users), rep.Count(site.StatusOK), rep.Count(site.StatusDiffers), rep.Count(site.StatusError),
+			rep.Count(site.StatusLocked), rep.Count(site.StatusSkipped), vt.Messages, vt.OK, vt.Differences)
+		if o.json {
+			doc := usersVerifyDoc{Dest: "~/" + cfg.Maildir, Strict: o.strict, Users: rep.Users, Totals: vt}
+			if doc.Users == nil {
+				doc.Users = []*site.UserResult{}
+			}
+			if werr := writeJSON(env, doc); werr != nil {
+				return werr
+			}
+		}
+	} else {
+		mboxes := rep.Mailboxes()
+		doc := usersDoc{Document: report.Document{Mode: "default", DryRun: o.dryRun, Dest: "~/" + cfg.Maildir, Mailboxes: mboxes,
+			Skipped: rep.Skipped(), Totals: report.Sum(mboxes)}, Users: rep.Users}
+		if o.compat {
+			doc.Mode = "compat"
+		}
+		t := doc.Totals
+		written, differ := "written", ""
+		if o.dryRun {
+			written = "would be written"
+		}
+		if o.verify {
+			differ = fmt.Sprintf(", %d differ", rep.Count(site.StatusDiffers))
+		}
+		fmt.Fprintf(stderr, "mb2md: %d users (%d ok%s, %d error, %d locked, %d skipped), %d mailboxes: %d messages, %d %s, %d already there, %d warnings\n",
+			len(rep.Users), rep.Count(site.StatusOK), differ, rep.Count(site.StatusError), rep.Count(site.StatusLocked),
+			rep.Count(site.StatusSkipped), t.Mailboxes, t.Messages, t.Written, written, t.SkippedExisting, t.Warnings)
+		if o.dryRun {
+			for _, u := range rep.Users {
+				if u.Status == site.StatusOK {
+					if w := spaceWarning(u.Dest, u.Bytes); w != "" {
+						fmt.Fprintf(stderr, "mb2md: warning: user %s: %s\n", u.Name, w)
+					}
+				}
+			}
+			fmt.Fprintln(stderr, "mb2md: dry run: nothing was written; the counts above are what a conversion would do now")
+		}
+		if o.json {
+			if werr := writeUsersJSON(env.Stdout, &doc); werr != nil {
+				return fmt.Errorf("write JSON report: %w", werr)
+			}
 		}
 	}
 	if err != nil {
@@ -177,6 +232,8 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 	switch {
 	case rep.Count(site.StatusError) > 0:
 		return exitErr{ExitFailure}
+	case rep.Count(site.StatusDiffers) > 0:
+		return exitErr{ExitDiffers}
 	case rep.Count(site.StatusLocked) > 0:
 		fmt.Fprintln(stderr, "mb2md: some spools were locked: run the same command again later to convert them")
 		return exitErr{ExitTemporary}
@@ -184,14 +241,23 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 	return nil
 }
 
-func userLine(r *site.UserResult) string {
+func userLine(r *site.UserResult, quiet, dryRun bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "mb2md: user %s (uid %d): %s", r.Name, r.UID, r.Status)
-	switch r.Status {
-	case site.StatusOK:
-		fmt.Fprintf(&b, ", %d mailboxes, %d messages, %d written -> %s", len(r.Mailboxes), r.Messages, r.Written, r.Dest)
+	switch {
+	case r.Status == site.StatusOK && r.Verify != nil && len(r.Mailboxes) == 0:
+		fmt.Fprintf(&b, ", %d folders, %d messages verified in %s", len(r.Verify.Folders), r.Verify.Messages, r.Dest)
+	case r.Status == site.StatusOK:
+		written := "written"
+		if dryRun {
+			written = "would be written"
+		}
+		fmt.Fprintf(&b, ", %d mailboxes, %d messages, %d %s, %d already there -> %s", len(r.Mailboxes), r.Messages, r.Written, written, r.SkippedExisting, r.Dest)
+		if r.Verify != nil {
+			fmt.Fprintf(&b, ", verified: %d ok", r.Verify.OK)
+		}
 	default:
-		if r.Messages > 0 || r.Written > 0 {
+		if len(r.Mailboxes) > 0 && (r.Messages > 0 || r.Written > 0) {
 			fmt.Fprintf(&b, " (%d messages, %d written)", r.Messages, r.Written)
 		}
 		fmt.Fprintf(&b, ": %s", r.Error)
@@ -209,7 +275,48 @@ func userLine(r *site.UserResult) string {
 			}
 		}
 	}
+	if r.Verify != nil && (!r.Verify.Clean() || len(r.Verify.Counts) > 0) {
+		// findings (notes too) and the user's verification summary; nothing more for a clean user
+		text := verify.Text(r.Verify)
+		if quiet {
+			text = quietText(r.Verify)
+		}
+		for _, line := range strings.SplitAfter(text, "\n") {
+			if rest, ok := strings.CutPrefix(line, "mb2md: "); ok {
+				fmt.Fprintf(&b, "mb2md: user %s: %s", r.Name, rest)
+			}
+		}
+	}
 	return b.String()
+}
+
+// usersVerifyDoc is the JSON report of 'mb2md verify users'.
+type usersVerifyDoc struct {
+	Dest   string             `json:"dest"`
+	Strict bool               `json:"strict"`
+	Users  []*site.UserResult `json:"users"`
+	Totals usersVerifyTotals  `json:"totals"`
+}
+
+type usersVerifyTotals struct {
+	Users        int `json:"users"`
+	Messages     int `json:"messages"`
+	OK           int `json:"ok"`
+	Differences  int `json:"differences"`
+	SourceErrors int `json:"source_errors"`
+}
+
+func sumVerify(rep *site.Report) usersVerifyTotals {
+	t := usersVerifyTotals{Users: len(rep.Users)}
+	for _, u := range rep.Users {
+		if v := u.Verify; v != nil {
+			t.Messages += v.Messages
+			t.OK += v.OK
+			t.Differences += v.Differences
+			t.SourceErrors += v.SourceErrors
+		}
+	}
+	return t
 }
 
 // usersDoc is the JSON report of 'mb2md users': the core fields plus one entry per user.

@@ -93,6 +93,46 @@ EXIT STATUS
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only differences, errors and the summary line")
 	f.BoolVarP(&o.help, "help", "h", false, "show this help")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.AddCommand(verifyUsersCommand(ctx, env))
+	return cmd
+}
+
+func verifyUsersCommand(ctx context.Context, env Env) *cobra.Command {
+	o := usersOpts{verifyOnly: true}
+	cmd := &cobra.Command{
+		Use:   "users [USER…] [--all] [users options] [--strict] [--json]",
+		Short: "prove, for many users, that each Maildir holds every message of the user's spool and folders",
+		Long: `mb2md verify users verifies, for each user selected as 'mb2md users' selects them, the
+Maildir ~/<--maildir> against the spool <--spool>/<user> and, with --folders DIR, the mbox
+folders in ~/DIR: the same plan 'mb2md users' converts, read again the same way, with the same
+checks as 'mb2md verify'. Give the options the conversion was run with. Nothing is written.
+
+As in the conversion, each spool is locked (dotlock plus fcntl) while it is read, and
+everything in a home is read by a child process running as that user. Each user's findings are
+printed with the user's name; the last line sums them up.
+
+EXIT STATUS
+  0    every selected user's Maildir holds every source message exactly once, unchanged
+  1    a user failed (refused, unreadable source or Maildir: verification incomplete)
+  2    usage error
+  3    differences found for at least one user
+  75   a spool was locked (run again later)`,
+		Example: `  mb2md verify users --all --folders mail
+  mb2md verify users alice bob --strict --json`,
+		Args:          cobra.ArbitraryArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUsers(ctx, env, args, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.SortFlags = false
+	addUsersFlags(f, &o)
+	f.BoolVar(&o.strict, "strict", false, "also count deleted messages (as missing), changed flags and files not written by mb2md")
+	f.BoolVar(&o.json, "json", false, "print the report as one JSON document on stdout")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only users that did not verify clean, differences and the summary")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return cmd
 }
 
@@ -220,6 +260,15 @@ func dryRunNotes(env Env, dest string, results []*convert.Result) {
 	for _, r := range results {
 		bytes += r.Bytes
 	}
+	if w := spaceWarning(dest, bytes); w != "" {
+		fmt.Fprintf(env.Stderr, "mb2md: warning: %s\n", w)
+	}
+	fmt.Fprintln(env.Stderr, "mb2md: dry run: nothing was written; the counts above are what a conversion would do now")
+}
+
+// spaceWarning says when the file system of dest (or of its nearest existing parent) has less
+// room than writing bytes of messages takes; "" when it has enough or cannot be asked.
+func spaceWarning(dest string, bytes int64) string {
 	dir := filepath.Clean(dest)
 	for {
 		var st unix.Statfs_t
@@ -229,15 +278,14 @@ func dryRunNotes(env Env, dest string, results []*convert.Result) {
 			// per 64 KiB as a margin
 			need := bytes + bytes/16
 			if need > free {
-				fmt.Fprintf(env.Stderr, "mb2md: warning: %s has %d bytes free, the conversion would write about %d: free space first\n", dir, free, need)
+				return fmt.Sprintf("%s has %d bytes free, the conversion would write about %d: free space first", dir, free, need)
 			}
-			break
+			return ""
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			break
+			return ""
 		}
 		dir = parent
 	}
-	fmt.Fprintln(env.Stderr, "mb2md: dry run: nothing was written; the counts above are what a conversion would do now")
 }

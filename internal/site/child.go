@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/mb2md/mb2md/internal/source"
 	"github.com/mb2md/mb2md/internal/spoollock"
 	"github.com/mb2md/mb2md/internal/users"
+	"github.com/mb2md/mb2md/internal/verify"
 )
 
 const handlerName = "site-user"
@@ -92,6 +94,12 @@ type childJob struct {
 	HasSpool bool        `json:"has_spool"`
 	Conv     ConvOptions `json:"conv"`
 	Now      int64       `json:"now"`
+	// DryRun converts with convert.DryRunSink (nothing written).
+	DryRun bool `json:"dry_run"`
+	// Verify verifies the Maildir after converting; VerifyOnly instead of converting.
+	Verify     bool `json:"verify"`
+	VerifyOnly bool `json:"verify_only"`
+	Strict     bool `json:"strict"`
 }
 
 // childResult is what the child sends back. It comes from a process the user controls: the
@@ -99,6 +107,7 @@ type childJob struct {
 type childResult struct {
 	Mailboxes []*convert.Result `json:"mailboxes"`
 	Skipped   []report.Skip     `json:"skipped"`
+	Verify    *verify.Report    `json:"verify,omitempty"`
 }
 
 type nopObserver struct{}
@@ -163,6 +172,18 @@ func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
 			plan.Subscribed = fp.Subscribed
 		}
 	}
+	var out childResult
+	if job.VerifyOnly {
+		rep, err := verify.Run(ctx, plan, verify.Options{Convert: opt, Strict: job.Strict})
+		if err != nil {
+			return nil, err
+		}
+		out.Verify = rep
+		return out, nil
+	}
+	if job.DryRun {
+		opt.Sink = convert.DryRunSink{}
+	}
 	results, err := convert.Run(ctx, plan, opt, nopObserver{})
 	if err != nil {
 		return nil, err
@@ -175,9 +196,23 @@ func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
 			r.Warnings = r.Warnings[:len(r.Warnings)-1]
 		}
 	}
-	out := childResult{Mailboxes: results}
+	out.Mailboxes = results
 	for _, s := range plan.Skipped {
 		out.Skipped = append(out.Skipped, report.Skip{Path: s.Path, Reason: s.Reason})
+	}
+	if job.Verify {
+		// the same plan, read again from its start: the spool is the locked file we were given
+		if spool != nil {
+			if _, err := spool.Seek(0, io.SeekStart); err != nil {
+				return nil, fmt.Errorf("rewind spool %s for the verification: %w", job.Spool, err)
+			}
+		}
+		opt.Sink = nil
+		rep, err := verify.Run(ctx, plan, verify.Options{Convert: opt, Strict: job.Strict})
+		if err != nil {
+			return nil, err
+		}
+		out.Verify = rep
 	}
 	return out, nil
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/mb2md/mb2md/internal/report"
 	"github.com/mb2md/mb2md/internal/spoollock"
 	"github.com/mb2md/mb2md/internal/users"
+	"github.com/mb2md/mb2md/internal/verify"
 )
 
 // Status is the outcome for one user.
@@ -43,6 +44,9 @@ const (
 	StatusError   Status = "error"   // refused or failed; the others went on
 	StatusLocked  Status = "locked"  // the spool lock was not free within the lock timeout
 	StatusSkipped Status = "skipped" // nothing to do (the home does not exist)
+	// StatusDiffers: the verification (Config.Verify, Config.VerifyOnly) found differences
+	// between the user's sources and Maildir.
+	StatusDiffers Status = "differs"
 )
 
 // Config says which users to convert and how.
@@ -70,6 +74,14 @@ type Config struct {
 	Output io.Writer
 	// OnDone, when set, is called once per user as it finishes, one call at a time.
 	OnDone func(*UserResult)
+	// DryRun makes each child run the conversion with convert.DryRunSink: the Maildir writer is
+	// never built and nothing is created or changed in any home. The spool is still locked, so
+	// the prediction is made from a consistent read.
+	DryRun bool
+	// Verify makes each child verify the user's Maildir against the same plan right after
+	// converting it (verify.Run); VerifyOnly verifies without converting. Strict is
+	// verify.Options.Strict.
+	Verify, VerifyOnly, Strict bool
 	// Lock replaces spoollock.Lock (tests).
 	Lock func(ctx context.Context, path string, opt spoollock.Options) (*spoollock.Held, error)
 }
@@ -80,12 +92,18 @@ type UserResult struct {
 	UID      int    `json:"uid"`
 	Status   Status `json:"status"`
 	Messages int    `json:"messages"`
-	Written  int    `json:"written"`
-	Error    string `json:"error"`
+	Written  int    `json:"written"` // with Config.DryRun: would be written
+	// SkippedExisting counts messages already in the Maildir (with Config.DryRun: that a
+	// conversion would skip).
+	SkippedExisting int    `json:"skipped_existing"`
+	Bytes           int64  `json:"bytes"`
+	Error           string `json:"error"`
 	// Dest is the user's Maildir.
 	Dest string `json:"dest,omitempty"`
 	// Warnings are problems that did not stop the user (e.g. a stale dotlock was broken).
 	Warnings []string `json:"warnings,omitempty"`
+	// Verify is the verification of the user's Maildir (Config.Verify, Config.VerifyOnly).
+	Verify *verify.Report `json:"verify,omitempty"`
 
 	Mailboxes []*convert.Result `json:"-"`
 	Skipped   []report.Skip     `json:"-"`
@@ -231,6 +249,9 @@ func validate(cfg *Config) error {
 			return err
 		}
 	}
+	if cfg.DryRun && (cfg.Verify || cfg.VerifyOnly) {
+		return &ConfigError{"--dry-run and --verify cannot be combined: a dry run writes nothing to verify"}
+	}
 	if !cfg.All && len(cfg.Names) == 0 {
 		return &ConfigError{"no users given: name them or give --all"}
 	}
@@ -321,7 +342,8 @@ func convertUser(ctx context.Context, cfg Config, u users.User) *UserResult {
 		}
 	}
 
-	in := childJob{Home: u.Home, Maildir: cfg.Maildir, Folders: cfg.Folders, Spool: spool, Conv: cfg.Conv, Now: time.Now().UnixNano()}
+	in := childJob{Home: u.Home, Maildir: cfg.Maildir, Folders: cfg.Folders, Spool: spool, Conv: cfg.Conv,
+		Now: time.Now().UnixNano(), DryRun: cfg.DryRun, Verify: cfg.Verify, VerifyOnly: cfg.VerifyOnly, Strict: cfg.Strict}
 	if cfg.Conv.Now != 0 {
 		in.Now = cfg.Conv.Now
 	}
@@ -347,6 +369,8 @@ func convertUser(ctx context.Context, cfg Config, u users.User) *UserResult {
 		}
 		r.Messages += max(m.Messages, 0)
 		r.Written += max(m.Written, 0)
+		r.SkippedExisting += max(m.SkippedExisting, 0)
+		r.Bytes += max(m.Bytes, 0)
 		if m.Error != "" {
 			errs = append(errs, m.Error)
 		}
@@ -357,6 +381,25 @@ func convertUser(ctx context.Context, cfg Config, u users.User) *UserResult {
 			errs = append(errs[:3], fmt.Sprintf("and %d more mailbox errors", len(errs)-3))
 		}
 		r.Error = strings.Join(errs, "; ")
+	}
+	if v := out.Verify; v != nil {
+		r.Verify = v
+		if cfg.VerifyOnly {
+			r.Messages = max(v.Messages, 0)
+		}
+		switch {
+		case r.Status != StatusOK:
+			// a failed conversion wins over what the verification says
+		case v.SourceErrors > 0:
+			r.Status = StatusError
+			r.Error = fmt.Sprintf("verification incomplete: %d sources could not be read", v.SourceErrors)
+		case v.Differences > 0:
+			r.Status = StatusDiffers
+			r.Error = fmt.Sprintf("%d differences between the sources and %s", v.Differences, r.Dest)
+		}
+	} else if (cfg.Verify || cfg.VerifyOnly) && r.Status == StatusOK {
+		r.Status = StatusError
+		r.Error = "the child returned no verification report (internal error)"
 	}
 	return r
 }
