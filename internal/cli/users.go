@@ -162,12 +162,15 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 			prog = &progress{w: stderr, total: len(sel) + len(bad), start: time.Now()}
 		}
 	}
+	if prog != nil {
+		cfg.OnProgress = prog.update
+	}
 	cfg.OnDone = func(r *site.UserResult) {
-		prog.clear()
-		if !o.quiet || r.Status != site.StatusOK || len(r.Warnings) > 0 {
-			stderr.Write([]byte(userLine(r, o.quiet, o.dryRun)))
-		}
-		prog.add(r)
+		prog.add(r, func() {
+			if !o.quiet || r.Status != site.StatusOK || len(r.Warnings) > 0 {
+				stderr.Write([]byte(userLine(r, o.quiet, o.dryRun)))
+			}
+		})
 	}
 	rep, err := site.Run(ctx, cfg)
 	prog.clear()
@@ -392,15 +395,26 @@ func isTerminal(w io.Writer) bool {
 	return err == nil
 }
 
-// progress is the status line shown on a terminal: users done, messages and bytes written,
-// and an estimate of the time left from the share of users done. Its methods do nothing on a
-// nil *progress (not a terminal).
+// progress is the status line shown on a terminal: users done, messages and bytes so far in
+// total, the running counts of the users being converted, and an estimate of the time left
+// from the share of users done. Its methods do nothing on a nil *progress (not a terminal).
 type progress struct {
-	w                 io.Writer
-	total, done       int
+	w     io.Writer
+	total int
+	start time.Time
+
+	mu                sync.Mutex
+	done              int
 	messages, written int
 	bytes             int64
-	start             time.Time
+	live              map[string]liveUser // users being converted
+	liveOrder         []string
+	lastDraw          time.Time
+}
+
+type liveUser struct {
+	messages int
+	bytes    int64
 }
 
 func (p *progress) clear() {
@@ -409,23 +423,86 @@ func (p *progress) clear() {
 	}
 }
 
-func (p *progress) add(r *site.UserResult) {
+// add prints a finished user's result line (print) above the status line, counts the user
+// and redraws.
+func (p *progress) add(r *site.UserResult, print func()) {
 	if p == nil {
+		print()
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	io.WriteString(p.w, "\r\033[K")
+	print()
 	p.done++
 	p.messages += r.Messages
 	p.written += r.Written
 	for _, m := range r.Mailboxes {
 		p.bytes += m.Bytes
 	}
-	eta := "0s"
-	if p.done > 0 && p.done < p.total {
+	p.forget(r.Name)
+	p.draw()
+}
+
+// update records a user's running totals; the line is redrawn at most every 200 ms.
+func (p *progress) update(user string, messages int, bytes int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live == nil {
+		p.live = map[string]liveUser{}
+	}
+	if _, ok := p.live[user]; !ok {
+		p.liveOrder = append(p.liveOrder, user)
+	}
+	p.live[user] = liveUser{messages, bytes}
+	if time.Since(p.lastDraw) >= 200*time.Millisecond {
+		io.WriteString(p.w, "\r\033[K")
+		p.draw()
+	}
+}
+
+func (p *progress) forget(user string) {
+	delete(p.live, user)
+	for i, u := range p.liveOrder {
+		if u == user {
+			p.liveOrder = append(p.liveOrder[:i], p.liveOrder[i+1:]...)
+			break
+		}
+	}
+}
+
+// draw prints the line; p.mu is held.
+func (p *progress) draw() {
+	p.lastDraw = time.Now()
+	messages, bytes := p.messages, p.bytes
+	var now []string
+	for _, u := range p.liveOrder {
+		l := p.live[u]
+		messages += l.messages
+		bytes += l.bytes
+		if len(now) < 3 {
+			now = append(now, fmt.Sprintf("%s %d (%s)", u, l.messages, humanSize(l.bytes)))
+		}
+	}
+	eta := "?"
+	switch {
+	case p.done >= p.total:
+		eta = "0s"
+	case p.done > 0:
 		el := time.Since(p.start)
 		eta = (el * time.Duration(p.total-p.done) / time.Duration(p.done)).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "mb2md: %d/%d users, %d messages, %d written (%s), ETA %s", p.done, p.total,
-		p.messages, p.written, humanSize(p.bytes), eta)
+	line := fmt.Sprintf("mb2md: %d/%d users, %d messages, %s", p.done, p.total, messages, humanSize(bytes))
+	if len(now) > 0 {
+		line += "; now " + strings.Join(now, ", ")
+		if more := len(p.liveOrder) - len(now); more > 0 {
+			line += fmt.Sprintf(" +%d", more)
+		}
+	}
+	fmt.Fprintf(p.w, "%s; ETA %s", line, eta)
 }
 
 func humanSize(n int64) string {

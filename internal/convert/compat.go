@@ -140,7 +140,7 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 		return err
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Compat: true, Now: opt.Now, Loc: opt.Loc},
-		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, delivered: delivered}
+		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, delivered: delivered, progress: opt.Progress}
 	fail := func(err error) error {
 		if cur != nil {
 			cur.abort()

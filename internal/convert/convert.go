@@ -45,6 +45,10 @@ type Options struct {
 	// where Dovecot does).
 	ContentLength bool
 
+	// Progress, when set, is told of every message done (written or already there) with its
+	// size; it is called from several goroutines and must be quick.
+	Progress func(messages int, bytes int64)
+
 	uidValidity *maildir.UIDValidityGen // fresh UIDVALIDITYs for folders without one
 }
 
@@ -266,7 +270,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		sink.Abort()
 		return err
 	}
-	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered,
+	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered, progress: opt.Progress,
 		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta}
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan *job, opt.Jobs*2)
@@ -371,6 +375,7 @@ type mailboxConv struct {
 
 	meta      *folderMeta
 	delivered *maildir.Delivered // keys delivered by earlier runs (nil: not tracked)
+	progress  func(messages int, bytes int64)
 
 	mu      sync.Mutex           // guards claimed and r
 	claimed map[maildir.Key]bool // keys taken by messages of this run
@@ -632,6 +637,9 @@ func sameReaders(a, b io.Reader) (bool, error) {
 }
 
 func (c *mailboxConv) count(j *job, written bool, size int64) {
+	if c.progress != nil {
+		c.progress(1, size)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !written {

@@ -100,6 +100,8 @@ type childJob struct {
 	Verify     bool `json:"verify"`
 	VerifyOnly bool `json:"verify_only"`
 	Strict     bool `json:"strict"`
+	// Progress asks the child to report its running totals on stderr (see progressMarker).
+	Progress bool `json:"progress"`
 }
 
 // childResult is what the child sends back. It comes from a process the user controls: the
@@ -141,6 +143,11 @@ func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
 	opt, err := job.Conv.Options(time.Unix(0, job.Now))
 	if err != nil {
 		return nil, err
+	}
+	if job.Progress {
+		p := &childProgress{w: os.Stderr}
+		opt.Progress = p.add
+		defer p.flush()
 	}
 	plan := &source.Plan{Dest: dest, Single: true}
 	if spool != nil {

@@ -74,6 +74,9 @@ type Config struct {
 	Output io.Writer
 	// OnDone, when set, is called once per user as it finishes, one call at a time.
 	OnDone func(*UserResult)
+	// OnProgress, when set, receives each user's running totals (messages done, bytes
+	// written) while the user is converted; calls for different users may overlap.
+	OnProgress func(user string, messages int, bytes int64)
 	// DryRun makes each child run the conversion with convert.DryRunSink: the Maildir writer is
 	// never built and nothing is created or changed in any home. The spool is still locked, so
 	// the prediction is made from a consistent read.
@@ -348,12 +351,23 @@ func convertUser(ctx context.Context, cfg Config, u users.User) *UserResult {
 		in.Now = cfg.Conv.Now
 	}
 	var out childResult
-	opts := []privsep.Option{privsep.WithOutput(cfg.Output)}
+	output := cfg.Output
+	var filter *progressFilter
+	if cfg.OnProgress != nil {
+		in.Progress = true
+		name := u.Name
+		filter = &progressFilter{next: cfg.Output, fn: func(m int, b int64) { cfg.OnProgress(name, m, b) }}
+		output = filter
+	}
+	opts := []privsep.Option{privsep.WithOutput(output)}
 	if held != nil {
 		in.HasSpool = true
 		opts = append(opts, privsep.WithFiles(held.File()))
 	}
 	err := privsep.Run(ctx, u, handlerName, in, &out, opts...)
+	if filter != nil {
+		_ = filter.Flush()
+	}
 	if err != nil {
 		if errors.Is(err, spoollock.ErrLocked) {
 			return fail(StatusLocked, err)
