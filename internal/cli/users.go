@@ -484,7 +484,7 @@ func (p *progress) draw() {
 		messages += l.messages
 		bytes += l.bytes
 		if len(now) < 3 {
-			now = append(now, fmt.Sprintf("%s %d (%s)", u, l.messages, humanSize(l.bytes)))
+			now = append(now, fmt.Sprintf("%s %d (%s)", u, l.messages, report.HumanBytes(l.bytes)))
 		}
 	}
 	eta := "?"
@@ -495,7 +495,7 @@ func (p *progress) draw() {
 		el := time.Since(p.start)
 		eta = (el * time.Duration(p.total-p.done) / time.Duration(p.done)).Round(time.Second).String()
 	}
-	line := fmt.Sprintf("mb2md: %d/%d users, %d messages, %s", p.done, p.total, messages, humanSize(bytes))
+	line := fmt.Sprintf("mb2md: %d/%d users, %d messages, %s", p.done, p.total, messages, report.HumanBytes(bytes))
 	if len(now) > 0 {
 		line += "; now " + strings.Join(now, ", ")
 		if more := len(p.liveOrder) - len(now); more > 0 {
@@ -503,16 +503,4 @@ func (p *progress) draw() {
 		}
 	}
 	fmt.Fprintf(p.w, "%s; ETA %s", line, eta)
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -16,33 +16,12 @@ import (
 	"github.com/mb2md/mb2md/internal/mailflag"
 	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/source"
+	"github.com/mb2md/mb2md/internal/testshared"
 )
-
-// sharedDir finds ../shared next to the repository root, or "" when it is absent.
-func sharedDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			s := filepath.Join(filepath.Dir(dir), "shared")
-			if st, err := os.Stat(s); err == nil && st.IsDir() {
-				return s
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
 
 func corpusFiles(t *testing.T) []string {
 	t.Helper()
-	shared := sharedDir()
+	shared := testshared.Dir()
 	if shared == "" {
 		t.Skip("../shared/corpus/mbox not found next to the repository; skipping the corpus test")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mb2md/mb2md/internal/maildir"
 	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/source"
+	"github.com/mb2md/mb2md/internal/testshared"
 )
 
 // treeState is what a dry run must not change: every entry's type, mode, size, mtime and
@@ -271,7 +272,7 @@ func TestDryRunPredictsErrors(t *testing.T) {
 
 // On the whole corpus: the dry run changes nothing and announces the real run's counts.
 func TestDryRunCorpus(t *testing.T) {
-	shared := sharedDir()
+	shared := testshared.Dir()
 	if shared == "" {
 		t.Skip("../shared/corpus/mbox not found next to the repository; skipping the corpus test")
 	}

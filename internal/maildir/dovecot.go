@@ -702,7 +702,9 @@ func tabEscape(s string) string {
 	return b.String()
 }
 
-func tabUnescape(s string) string {
+// TabUnescape undoes the escaping of Dovecot's subscriptions file (version 2): \001
+// followed by '1', 't', 'r' or 'n' stands for \001, TAB, CR or LF.
+func TabUnescape(s string) string {
 	if !strings.Contains(s, "\x01") {
 		return s
 	}
@@ -756,7 +758,7 @@ func ParseSubscriptions(r io.Reader, path string, v1Sep byte) (names [][]string,
 		switch {
 		case version == 2:
 			for _, lv := range strings.Split(line, "\t") {
-				levels = append(levels, tabUnescape(lv))
+				levels = append(levels, TabUnescape(lv))
 			}
 		case v1Sep != 0:
 			levels = strings.Split(line, string(v1Sep))

@@ -472,7 +472,7 @@ func TestSubscriptions(t *testing.T) {
 	if !os.SameFile(fi1, fi2) {
 		t.Error("unchanged subscriptions were rewritten")
 	}
-	if s := tabUnescape(tabEscape("x\x01\t\r\ny")); s != "x\x01\t\r\ny" {
+	if s := TabUnescape(tabEscape("x\x01\t\r\ny")); s != "x\x01\t\r\ny" {
 		t.Errorf("tab escaping round trip: %q", s)
 	}
 }

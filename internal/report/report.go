@@ -96,7 +96,7 @@ func (t *Text) MailboxDone(r *convert.Result) {
 			written = "would be written"
 		}
 		fmt.Fprintf(t.W, "%s -> %s: %d messages, %d %s, %d already there, %s%s%s\n",
-			display(r.Source), r.Folder, r.Messages, r.Written, written, r.SkippedExisting, humanBytes(r.Bytes),
+			display(r.Source), r.Folder, r.Messages, r.Written, written, r.SkippedExisting, HumanBytes(r.Bytes),
 			newCur(r), flagsText(r.Flags))
 		if r.SkippedDeleted > 0 {
 			fmt.Fprintf(t.W, "  %d deleted by the user since an earlier run: not restored\n", r.SkippedDeleted)
@@ -137,7 +137,8 @@ func display(s string) string {
 	return s
 }
 
-func humanBytes(n int64) string {
+// HumanBytes formats a byte count for people (KiB, MiB, GiB).
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/mb2md/mb2md/internal/maildir"
 )
 
 // Subscription lists of the mbox side: UW-IMAP's ~/.mailboxlist and Dovecot's mbox
@@ -123,7 +125,7 @@ func ParseDovecotSubscriptions(r io.Reader, path string) ([][]string, error) {
 		var levels []string
 		if v2 {
 			for _, lv := range strings.Split(line, "\t") {
-				if lv = tabUnescape(lv); lv != "" {
+				if lv = maildir.TabUnescape(lv); lv != "" {
 					levels = append(levels, lv)
 				}
 			}
@@ -155,31 +157,4 @@ func ReadDovecotSubscriptions(path string) ([][]string, error) {
 	}
 	defer f.Close()
 	return ParseDovecotSubscriptions(f, path)
-}
-
-func tabUnescape(s string) string {
-	if !strings.Contains(s, "\x01") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 1 && i+1 < len(s) {
-			i++
-			switch s[i] {
-			case '1':
-				b.WriteByte(1)
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			case 'n':
-				b.WriteByte('\n')
-			default:
-				b.WriteByte(s[i])
-			}
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

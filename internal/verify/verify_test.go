@@ -15,6 +15,7 @@ import (
 	"github.com/mb2md/mb2md/internal/maildir"
 	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/source"
+	"github.com/mb2md/mb2md/internal/testshared"
 )
 
 var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -335,30 +336,9 @@ func TestSourceUnreadable(t *testing.T) {
 	}
 }
 
-func sharedDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			s := filepath.Join(filepath.Dir(dir), "shared")
-			if st, err := os.Stat(s); err == nil && st.IsDir() {
-				return s
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 // A clean conversion of the whole corpus verifies, even with --strict.
 func TestCorpus(t *testing.T) {
-	shared := sharedDir()
+	shared := testshared.Dir()
 	if shared == "" {
 		t.Skip("../shared/corpus/mbox not found next to the repository; skipping the corpus test")
 	}
