@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -113,7 +112,7 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 	f := mb.File // an already open (locked) spool: read it, do not close it
 	if f == nil {
 		var err error
-		if f, err = os.Open(mb.Path); err != nil {
+		if f, err = openSource(mb.Path); err != nil {
 			return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
 		}
 		defer f.Close()

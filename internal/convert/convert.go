@@ -225,7 +225,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	f := mb.File
 	if f == nil {
 		var err error
-		if f, err = os.Open(mb.Path); err != nil {
+		if f, err = openSource(mb.Path); err != nil {
 			return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
 		}
 		defer f.Close()

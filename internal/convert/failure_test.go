@@ -309,3 +309,26 @@ func TestMoreThan26Keywords(t *testing.T) {
 		t.Errorf("%d files in cur/ with letters %v", len(ents), letters)
 	}
 }
+
+// Converting (and dry-running) reads the source without touching its access time.
+func TestSourceAtimeKept(t *testing.T) {
+	src, _ := writeMbox(t, 3)
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := os.Chtimes(src, old, old); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "Maildir")
+	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
+	for _, sink := range []Sink{DryRunSink{}, nil} {
+		if _, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink}, nopObserver{}); err != nil {
+			t.Fatal(err)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(src, &st); err != nil {
+			t.Fatal(err)
+		}
+		if at := time.Unix(st.Atim.Unix()); !at.Equal(old) {
+			t.Errorf("source atime changed to %s", at)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package convert
 
 import (
+	"errors"
 	"io"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/mb2md/mb2md/internal/maildir"
@@ -70,3 +73,14 @@ func (s writerSink) Create() (Temp, error) {
 }
 func (s writerSink) Close() error { return s.w.Close() }
 func (s writerSink) Abort()       { s.w.Abort() }
+
+// openSource opens an mbox for reading without changing its access time where the kernel
+// allows it (O_NOATIME needs the file's owner or CAP_FOWNER), so that reading — and above all
+// a dry run — leaves the source exactly as it was.
+func openSource(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOATIME, 0)
+	if errors.Is(err, syscall.EPERM) {
+		return os.Open(path)
+	}
+	return f, err
+}
