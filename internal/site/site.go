@@ -308,6 +308,11 @@ func convertUser(ctx context.Context, cfg Config, u users.User) *UserResult {
 		opt := spoollock.DefaultOptions()
 		opt.Timeout = cfg.LockTimeout
 		opt.AutoTouch = 30 * time.Second
+		if cfg.DryRun {
+			// a dry run writes nothing, not even a lock file: the fcntl lock alone keeps
+			// Postfix and Dovecot (which take both) from writing while we read
+			opt.Dotlock = false
+		}
 		h, err := cfg.Lock(ctx, spool, opt)
 		switch {
 		case errors.Is(err, spoollock.ErrLocked):
