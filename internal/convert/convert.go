@@ -133,7 +133,10 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 		}
 		r := &Result{Source: mb.Path, Folder: FolderName(mb.Folder), Dest: dir, Format: opt.Format.String(),
 			Flags: map[string]int{}, DateSources: map[string]int{}}
-		if mb.Path == "" || mb.CompatEmpty {
+		if mb.Err != "" {
+			r.Source = filepath.Join(plan.Source, mb.Rel)
+			r.Error = mb.Err
+		} else if mb.Path == "" || mb.CompatEmpty {
 			// a directory: an empty folder, as Dovecot and mb2md show it
 			r.Source = filepath.Join(plan.Source, mb.Rel)
 			if fs, err := opt.Sink.Folder(dir, len(mb.Folder) > 0); err != nil {

@@ -2,6 +2,9 @@ package site_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -41,5 +44,28 @@ func TestLiveProgress(t *testing.T) {
 	}
 	if calls < len(rep.Users) {
 		t.Errorf("%d progress calls for %d users", calls, len(rep.Users))
+	}
+}
+
+// An unreadable folder directory fails that folder only: the user's other mail is converted
+// and the user ends with status error naming the directory.
+func TestUnreadableFolderDirectory(t *testing.T) {
+	needRoot(t)
+	fx := newSite(t)
+	fx.addUser("u01", firstUID)
+	fx.appendMail(fx.spoolOf("u01"), "u01", 3, 0)
+	fx.folder("u01", "Sent", 2)
+	fx.folder("u01", "old/2019", 2)
+	locked := filepath.Join(fx.homes["u01"], "mail", "old")
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	rep := fx.run(context.Background(), nil)
+	u := rep.Users[0]
+	if u.Status != site.StatusError || !strings.Contains(u.Error, locked) || !strings.Contains(u.Error, "permission denied") {
+		t.Fatalf("status %s, error %q", u.Status, u.Error)
+	}
+	if u.Written != 5 {
+		t.Errorf("%d messages written, want the 5 of the spool and Sent", u.Written)
 	}
 }

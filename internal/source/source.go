@@ -43,6 +43,9 @@ type Mailbox struct {
 	// DirName, when set, is the Maildir++ directory name under the root, used verbatim
 	// (--compat: mb2md's raw byte names). Otherwise it is derived from Folder.
 	DirName string
+	// Err is set for a directory that could not be read: it is reported as a failed mailbox
+	// (exit status 1) while the rest is converted.
+	Err string
 	// CompatEmpty marks a --compat folder that mb2md 3.20 creates empty (a directory, a
 	// non-mbox file below the top level, a file not in the -l list).
 	CompatEmpty bool
@@ -372,9 +375,10 @@ func (w *walker) dir(abs, rel string, comps []string, recurse bool) error {
 				w.skip(path, "directory already visited (symlink loop)")
 				continue
 			}
+			idx := len(w.plan.Mailboxes)
 			w.add(Mailbox{Rel: erel, Folder: w.mapComps(ecomps)})
 			if err := w.dir(path, erel, ecomps, true); err != nil {
-				return err
+				w.plan.Mailboxes[idx].Err = err.Error()
 			}
 		case st.Mode().IsRegular():
 			if !w.listed(erel) {
