@@ -75,6 +75,18 @@ func TestDovecotFidelity(t *testing.T) {
 	if err := dovetest.Available(); err != nil {
 		t.Skipf("dovecot is not installed (%v); CI installs dovecot-imapd", err)
 	}
+	// zone-less From_ dates are local time for Dovecot and for us: check two zones, one
+	// with daylight saving time
+	for _, tz := range []string{"UTC", "America/New_York"} {
+		t.Run(strings.ReplaceAll(tz, "/", "_"), func(t *testing.T) { dovecotFidelity(t, tz) })
+	}
+}
+
+func dovecotFidelity(t *testing.T, tz string) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		t.Skipf("zone %s: %v", tz, err)
+	}
 	files := corpusFiles(t)
 	work := t.TempDir()
 	srcRoot := filepath.Join(work, "mbox")
@@ -99,7 +111,7 @@ func TestDovecotFidelity(t *testing.T) {
 		copyFile(t, f, filepath.Join(srcRoot, name))
 		plan.Mailboxes = append(plan.Mailboxes, source.Mailbox{Path: ours, Rel: name, Folder: []string{name}})
 	}
-	results, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	results, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: loc, Now: time.Now()}, nopObserver{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,9 +120,9 @@ func TestDovecotFidelity(t *testing.T) {
 		byFolder[r.Folder] = r
 	}
 
-	srv := dovetest.Start(t, dovetest.Config{MailLocation: "mbox:" + srcRoot + ":INBOX=" + inbox, AllowProblems: true})
+	srv := dovetest.Start(t, dovetest.Config{MailLocation: "mbox:" + srcRoot + ":INBOX=" + inbox, AllowProblems: true, TZ: tz})
 	want := srv.View(t)
-	got := dovetest.Start(t, dovetest.Config{MailLocation: "maildir:" + dest}).View(t)
+	got := dovetest.Start(t, dovetest.Config{MailLocation: "maildir:" + dest, TZ: tz}).View(t)
 
 	checked, messages := 0, 0
 	for _, wf := range want.Folders {
