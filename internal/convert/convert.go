@@ -33,8 +33,10 @@ type Options struct {
 	UTF8     bool // folder names in UTF-8 (Dovecot :UTF-8) instead of modified UTF-7
 	LayoutFS bool // Dovecot's LAYOUT=fs: nested folder directories
 	// BufferLimit is how much of a message is held in memory before it is streamed to a temp
-	// file (default 1 MiB).
+	// file (default 128 KiB); Buffers is how many such buffers circulate between the reader
+	// and the writers (default 32). Memory for message contents is at most their product.
 	BufferLimit int
+	Buffers     int
 	// Jobs is the number of parallel writers per mailbox (default: number of CPUs).
 	Jobs int
 	// Sink receives the messages; nil means MaildirSink{Options: maildir.Options{Sync: Sync}}.
@@ -108,7 +110,10 @@ func FolderName(comps []string) string {
 // interruption).
 func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*Result, error) {
 	if opt.BufferLimit <= 0 {
-		opt.BufferLimit = 1 << 20
+		opt.BufferLimit = 128 << 10
+	}
+	if opt.Buffers <= 0 {
+		opt.Buffers = 32
 	}
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.NumCPU()
@@ -276,26 +281,37 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered, progress: opt.Progress,
 		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta}
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan *job, opt.Jobs*2)
-	free := make(chan []byte, opt.Jobs*2+1)
+	// Jobs travel in batches: one channel hand-off (one goroutine wake-up) per batch rather
+	// than per message. A batch goes out when it is full or when the reader finds no free
+	// buffer, so the reader never waits for buffers it holds itself.
+	jobs := make(chan []*job, opt.Jobs*2)
+	free := make(chan []byte, opt.Buffers)
 	for i := 0; i < cap(free); i++ {
 		free <- make([]byte, 0, opt.BufferLimit)
 	}
+	release := func(js []*job) {
+		for _, j := range js {
+			if j.tmp != nil {
+				_ = j.tmp.Abort()
+			}
+			free <- j.buf[:0]
+		}
+	}
 	for i := 0; i < opt.Jobs; i++ {
 		g.Go(func() error {
-			for j := range jobs {
-				if gctx.Err() != nil {
-					// stopping: finish nothing more, the sink removes what is not delivered
-					if j.tmp != nil {
-						_ = j.tmp.Abort()
+			for batch := range jobs {
+				for k, j := range batch {
+					if gctx.Err() != nil {
+						// stopping: finish nothing more, the sink removes what is not delivered
+						release(batch[k:])
+						break
 					}
+					err := c.deliver(j)
 					free <- j.buf[:0]
-					continue
-				}
-				err := c.deliver(j)
-				free <- j.buf[:0]
-				if err != nil {
-					return err
+					if err != nil {
+						release(batch[k+1:])
+						return err
+					}
 				}
 			}
 			return nil
@@ -303,26 +319,54 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	}
 	g.Go(func() error {
 		defer close(jobs)
+		batch := make([]*job, 0, batchSize)
+		send := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			select {
+			case jobs <- batch:
+				batch = make([]*job, 0, batchSize)
+				return nil
+			case <-gctx.Done():
+				release(batch)
+				batch = nil
+				return gctx.Err()
+			}
+		}
 		for ; rerr == nil; msg, rerr = rd.Next() {
 			var buf []byte
 			select {
 			case buf = <-free:
-			case <-gctx.Done():
-				return gctx.Err()
+			default:
+				if err := send(); err != nil {
+					return err
+				}
+				select {
+				case buf = <-free:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
 			j, err := c.read(msg, buf)
 			if err != nil {
+				free <- buf
+				release(batch)
 				return err
 			}
 			if j == nil {
 				free <- buf
 				continue
 			}
-			select {
-			case jobs <- j:
-			case <-gctx.Done():
-				return gctx.Err()
+			batch = append(batch, j)
+			if len(batch) == batchSize {
+				if err := send(); err != nil {
+					return err
+				}
 			}
+		}
+		if err := send(); err != nil {
+			return err
 		}
 		if rerr != io.EOF {
 			return fmt.Errorf("read %s: %w", mb.Path, rerr)
@@ -354,6 +398,9 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	}
 	return nil
 }
+
+// batchSize is how many messages the reader hands to a writer at once.
+const batchSize = 16
 
 // job is one message ready to be delivered: its content is in buf, or (for a message larger
 // than the buffer) already in tmp with its hash in key.
