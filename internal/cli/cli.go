@@ -15,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mb2md/mb2md/internal/convert"
-	"github.com/mb2md/mb2md/internal/maildir"
-	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/report"
 	"github.com/mb2md/mb2md/internal/source"
 )
@@ -176,50 +174,19 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 	if len(args) > 0 {
 		fmt.Fprintf(env.Stderr, "mb2md: warning: extra arguments ignored, as mb2md 3.20 does: %s\n", strings.Join(args, " "))
 	}
-	format, err := mbox.ParseFormat(o.format)
-	if err != nil {
-		return usageError{fmt.Errorf("--format: %v", err)}
+	if o.dryRun && o.verify {
+		return usageError{errors.New("--dry-run and --verify cannot be combined: a dry run writes nothing to verify")}
 	}
-	if o.contentLength && format == mbox.Auto {
-		format = mbox.MboxCL
-	}
-	loc, err := location(o.tz)
-	if err != nil {
-		return usageError{err}
-	}
-	var sync maildir.SyncMode
-	switch o.sync {
-	case "batch":
-		sync = maildir.SyncBatch
-	case "each":
-		sync = maildir.SyncEach
-	case "none":
-		sync = maildir.SyncNone
-	default:
-		return usageError{fmt.Errorf("--sync %q: use batch, each or none", o.sync)}
-	}
-	if o.layout != "maildir++" && o.layout != "fs" {
-		return usageError{fmt.Errorf("--layout %q: use maildir++ or fs", o.layout)}
-	}
-	if o.jobs < 0 {
-		return usageError{fmt.Errorf("--jobs %d: give a positive number", o.jobs)}
-	}
-	scfg := sourceConfig(env)
-	scfg.Spool, scfg.Source, scfg.Dest = o.spool, o.src, o.dest
-	scfg.Recurse, scfg.SubDir, scfg.ListFile, scfg.StripExt = o.recurse, o.sub, o.list, o.strip
-	scfg.LayoutFS = o.layout == "fs"
 	if o.spool && o.src != "" {
 		fmt.Fprintln(env.Stderr, "mb2md: warning: -m and -s given: -m wins and -s is ignored, as in mb2md 3.20")
-		scfg.Source = ""
 	}
-	resolve := source.Resolve
-	mode := "default"
-	if o.compat {
-		resolve, mode = source.ResolveCompat, "compat"
-	}
-	plan, err := resolve(scfg)
+	plan, copt, err := prepare(env, o)
 	if err != nil {
 		return err
+	}
+	mode := "default"
+	if o.compat {
+		mode = "compat"
 	}
 	if o.spool {
 		unlock, err := lockSpool(ctx, env, plan, o.dryRun, o.lockTimeout)
@@ -229,13 +196,6 @@ func runConvert(ctx context.Context, env Env, args []string, o *convOpts) error 
 		defer unlock()
 	}
 	text := &report.Text{W: env.Stderr, Quiet: o.quiet, DryRun: o.dryRun}
-	if o.dryRun && o.verify {
-		return usageError{errors.New("--dry-run and --verify cannot be combined: a dry run writes nothing to verify")}
-	}
-	copt := convert.Options{
-		Format: format, Loc: loc, Now: env.Now(), Sync: sync, UTF8: o.utf8, Jobs: o.jobs,
-		Compat: o.compat, ContentLength: o.contentLength, LayoutFS: o.layout == "fs",
-	}
 	if o.dryRun {
 		copt.Sink = convert.DryRunSink{}
 	}

@@ -29,7 +29,7 @@ type usersOpts struct {
 	json, quiet                  bool
 	shard                        string
 	lockTimeout                  time.Duration
-	format, tz, sync             string
+	format, tz, sync, layout     string
 	utf8, compat, contentLength  bool
 	dryRun, verify, strict       bool
 	verifyOnly                   bool // mb2md verify users
@@ -106,6 +106,7 @@ func addUsersFlags(f *pflag.FlagSet, o *usersOpts) {
 	f.StringVar(&o.tz, "tz", "", "time zone for From_ dates without one (default: the local zone)")
 	f.BoolVar(&o.compat, "compat", false, "reproduce Debian mb2md 3.20's output (see mb2md --help)")
 	f.BoolVar(&o.utf8, "utf8", false, "write folder names in UTF-8 instead of modified UTF-7")
+	f.StringVar(&o.layout, "layout", "maildir++", "folder layout: maildir++ (.lists.debian) or fs (lists/debian, for Dovecot's LAYOUT=fs)")
 }
 
 // lockedWriter serialises writes from parallel children.
@@ -138,7 +139,7 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 		Passwd: o.passwd, SpoolDir: o.spool, Names: args, All: o.all, MinUID: o.minUID,
 		Maildir: o.maildir, Folders: o.fold, Jobs: o.jobs, LockTimeout: o.lockTimeout,
 		Conv: site.ConvOptions{Format: o.format, ContentLength: o.contentLength, TZ: o.tz, Sync: o.sync,
-			UTF8: o.utf8, Compat: o.compat, Now: env.Now().UnixNano()},
+			Layout: o.layout, UTF8: o.utf8, Compat: o.compat, Now: env.Now().UnixNano()},
 		DryRun: o.dryRun, Verify: o.verify, VerifyOnly: o.verifyOnly, Strict: o.strict,
 	}
 	if cfg.SpoolDir == "" {

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mb2md/mb2md/internal/convert"
-	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/report"
 	"github.com/mb2md/mb2md/internal/source"
 	"github.com/mb2md/mb2md/internal/verify"
@@ -136,31 +135,21 @@ EXIT STATUS
 	return cmd
 }
 
-// prepare turns the source options into a plan and conversion options, as runConvert does.
+// prepare turns the source and conversion options into a plan and conversion options; the
+// conversion and the verification use it alike, so both read the source the same way.
 func prepare(env Env, o *convOpts) (*source.Plan, convert.Options, error) {
-	format, err := mbox.ParseFormat(o.format)
+	spec := convert.Spec{Format: o.format, ContentLength: o.contentLength, TZ: o.tz, Sync: o.sync,
+		Layout: o.layout, UTF8: o.utf8, Compat: o.compat, Jobs: o.jobs}
+	copt, err := spec.Options(env.Now())
 	if err != nil {
-		return nil, convert.Options{}, usageError{fmt.Errorf("--format: %v", err)}
-	}
-	if o.contentLength && format == mbox.Auto {
-		format = mbox.MboxCL
-	}
-	loc, err := location(o.tz)
-	if err != nil {
-		return nil, convert.Options{}, usageError{err}
-	}
-	if o.jobs < 0 {
-		return nil, convert.Options{}, usageError{fmt.Errorf("--jobs %d: give a positive number", o.jobs)}
-	}
-	if o.layout != "maildir++" && o.layout != "fs" {
-		return nil, convert.Options{}, usageError{fmt.Errorf("--layout %q: use maildir++ or fs", o.layout)}
+		return nil, copt, usageError{err}
 	}
 	scfg := sourceConfig(env)
-	scfg.LayoutFS = o.layout == "fs"
 	scfg.Spool, scfg.Source, scfg.Dest = o.spool, o.src, o.dest
 	scfg.Recurse, scfg.SubDir, scfg.ListFile, scfg.StripExt = o.recurse, o.sub, o.list, o.strip
-	if o.spool && o.src != "" {
-		scfg.Source = ""
+	scfg.LayoutFS = spec.LayoutFS()
+	if o.spool {
+		scfg.Source = "" // -m wins, as in mb2md 3.20
 	}
 	resolve := source.Resolve
 	if o.compat {
@@ -168,10 +157,9 @@ func prepare(env Env, o *convOpts) (*source.Plan, convert.Options, error) {
 	}
 	plan, err := resolve(scfg)
 	if err != nil {
-		return nil, convert.Options{}, err
+		return nil, copt, err
 	}
-	return plan, convert.Options{Format: format, Loc: loc, Now: env.Now(), UTF8: o.utf8, Jobs: o.jobs,
-		Compat: o.compat, ContentLength: o.contentLength, LayoutFS: o.layout == "fs"}, nil
+	return plan, copt, nil
 }
 
 // finishVerify prints the text report on stderr, runs output (the JSON), and maps the result

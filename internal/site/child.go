@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/mb2md/mb2md/internal/convert"
-	"github.com/mb2md/mb2md/internal/maildir"
-	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/privsep"
 	"github.com/mb2md/mb2md/internal/report"
 	"github.com/mb2md/mb2md/internal/source"
@@ -31,59 +29,9 @@ func init() {
 	privsep.RegisterError("interrupted", convert.ErrInterrupted)
 }
 
-// ConvOptions are the conversion options of the core command that apply to every user. They
-// cross to the child as JSON, so they are plain values.
-type ConvOptions struct {
-	Format        string `json:"format"` // auto, mboxo, mboxrd, mboxcl, mboxcl2 ("" = auto)
-	ContentLength bool   `json:"content_length"`
-	TZ            string `json:"tz"`   // IANA zone for From_ dates without one ("" = local)
-	Sync          string `json:"sync"` // batch, each, none ("" = batch)
-	UTF8          bool   `json:"utf8"`
-	Compat        bool   `json:"compat"`
-	Writers       int    `json:"writers"` // parallel writers per mailbox (0: number of CPUs)
-	Now           int64  `json:"now"`     // "now" for the date policy, Unix ns (0: the time of the run)
-}
-
-// Options turns the values into convert.Options (a *ConfigError for a bad value).
-func (c ConvOptions) Options(now time.Time) (convert.Options, error) {
-	var o convert.Options
-	fs := c.Format
-	if fs == "" {
-		fs = "auto"
-	}
-	f, err := mbox.ParseFormat(fs)
-	if err != nil {
-		return o, &ConfigError{fmt.Sprintf("--format: %v", err)}
-	}
-	if c.ContentLength && f == mbox.Auto {
-		f = mbox.MboxCL
-	}
-	loc := time.Local
-	if c.TZ != "" {
-		if loc, err = time.LoadLocation(c.TZ); err != nil {
-			return o, &ConfigError{fmt.Sprintf("--tz %q: unknown time zone; use an IANA name such as Europe/Berlin or UTC", c.TZ)}
-		}
-	}
-	var sync maildir.SyncMode
-	switch c.Sync {
-	case "", "batch":
-		sync = maildir.SyncBatch
-	case "each":
-		sync = maildir.SyncEach
-	case "none":
-		sync = maildir.SyncNone
-	default:
-		return o, &ConfigError{fmt.Sprintf("--sync %q: use batch, each or none", c.Sync)}
-	}
-	if c.Writers < 0 {
-		return o, &ConfigError{fmt.Sprintf("writers %d: give a positive number", c.Writers)}
-	}
-	if c.Now != 0 {
-		now = time.Unix(0, c.Now)
-	}
-	return convert.Options{Format: f, Loc: loc, Now: now, Sync: sync, UTF8: c.UTF8, Jobs: c.Writers,
-		Compat: c.Compat, ContentLength: c.ContentLength}, nil
-}
+// ConvOptions are the conversion options of the core command that apply to every user; they
+// cross to the child as JSON.
+type ConvOptions = convert.Spec
 
 // childJob is what the parent sends to the child.
 type childJob struct {
@@ -168,7 +116,8 @@ func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
 			if job.Conv.Compat {
 				resolve = source.ResolveCompat
 			}
-			fp, err := resolve(source.Config{Source: dir, Dest: dest, Recurse: true, Home: job.Home, Cwd: job.Home})
+			fp, err := resolve(source.Config{Source: dir, Dest: dest, Recurse: true, Home: job.Home, Cwd: job.Home,
+				LayoutFS: job.Conv.LayoutFS()})
 			if err != nil {
 				return nil, err
 			}

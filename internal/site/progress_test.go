@@ -69,3 +69,18 @@ func TestUnreadableFolderDirectory(t *testing.T) {
 		t.Errorf("%d messages written, want the 5 of the spool and Sent", u.Written)
 	}
 }
+
+// --layout fs reaches the per-user child: folders become nested directories.
+func TestUsersLayoutFS(t *testing.T) {
+	needRoot(t)
+	fx := newSite(t)
+	fx.addUser("u01", firstUID)
+	fx.folder("u01", "lists/debian.announce", 2)
+	rep := fx.run(context.Background(), func(c *site.Config) { c.Conv.Layout = "fs" })
+	if u := rep.Users[0]; u.Status != site.StatusOK || u.Written != 2 {
+		t.Fatalf("%s: %d written (%s)", u.Status, u.Written, u.Error)
+	}
+	if _, err := os.Stat(filepath.Join(fx.homes["u01"], "Maildir", "lists", "debian.announce", "cur")); err != nil {
+		t.Errorf("LAYOUT=fs folder: %v", err)
+	}
+}

@@ -262,7 +262,7 @@ func validate(cfg *Config) error {
 		return &ConfigError{fmt.Sprintf("spool directory %q is not an absolute path", cfg.SpoolDir)}
 	}
 	if _, err := cfg.Conv.Options(time.Now()); err != nil {
-		return err
+		return &ConfigError{err.Error()}
 	}
 	return nil
 }

@@ -147,14 +147,18 @@ func (fx *fixture) spoolOf(user string) string { return filepath.Join(fx.spool, 
 func (fx *fixture) folder(user, rel string, n int) {
 	fx.t.Helper()
 	p := filepath.Join(fx.homes[user], "mail", rel)
+	var missing []string // from the innermost up
 	for d := filepath.Dir(p); ; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); err == nil {
 			break
 		}
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		missing = append(missing, d)
+	}
+	for i := len(missing) - 1; i >= 0; i-- { // made top-down, each owned by the user
+		if err := os.Mkdir(missing[i], 0o700); err != nil {
 			fx.t.Fatal(err)
 		}
-		if err := os.Chown(d, fx.uids[user], fx.uids[user]); err != nil {
+		if err := os.Chown(missing[i], fx.uids[user], fx.uids[user]); err != nil {
 			fx.t.Fatal(err)
 		}
 	}
