@@ -168,7 +168,7 @@ func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*
 				return append(results, r), err
 			}
 			switch {
-			case err != nil && r.NotMbox && !plan.Single:
+			case err != nil && r.NotMbox && !mb.Required:
 				// in a folder directory a file that is not an mbox is reported and skipped,
 				// as mb2md and Dovecot skip it (exit status 0)
 				r.Warnings = append(r.Warnings, Warning{Message: err.Error()})

@@ -100,7 +100,7 @@ func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
 	plan := &source.Plan{Dest: dest, Single: true}
 	if spool != nil {
 		plan.Source = job.Spool
-		plan.Mailboxes = append(plan.Mailboxes, source.Mailbox{Path: job.Spool, File: spool})
+		plan.Mailboxes = append(plan.Mailboxes, source.Mailbox{Path: job.Spool, File: spool, Required: true})
 	}
 	if job.Folders != "" {
 		dir := filepath.Join(job.Home, job.Folders)
@@ -144,14 +144,7 @@ func childMain(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range results {
-		if spool != nil && r.Source == job.Spool && r.NotMbox && r.Error == "" && len(r.Warnings) > 0 {
-			// in a folder tree a non-mbox file is only a warning; a spool that is not an mbox
-			// is an error, as with -m
-			r.Error = r.Warnings[len(r.Warnings)-1].Message
-			r.Warnings = r.Warnings[:len(r.Warnings)-1]
-		}
-	}
+
 	out.Mailboxes = results
 	for _, s := range plan.Skipped {
 		out.Skipped = append(out.Skipped, report.Skip{Path: s.Path, Reason: s.Reason})

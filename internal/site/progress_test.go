@@ -84,3 +84,29 @@ func TestUsersLayoutFS(t *testing.T) {
 		t.Errorf("LAYOUT=fs folder: %v", err)
 	}
 }
+
+// A spool that is not an mbox is an error for that user (as with -m), while a non-mbox file
+// in the user's folder directory is only a warning; the rest is converted.
+func TestUsersSpoolNotMbox(t *testing.T) {
+	needRoot(t)
+	fx := newSite(t)
+	fx.addUser("u01", firstUID)
+	fx.folder("u01", "Sent", 2)
+	fx.folder("u01", "notes", 1)
+	if err := os.WriteFile(filepath.Join(fx.homes["u01"], "mail", "notes"), []byte("just notes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fx.spoolOf("u01"), []byte("Dear diary,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(fx.spoolOf("u01"), firstUID, firstUID); err != nil {
+		t.Fatal(err)
+	}
+	u := fx.run(context.Background(), nil).Users[0]
+	if u.Status != site.StatusError || !strings.Contains(u.Error, fx.spoolOf("u01")) || !strings.Contains(u.Error, "not an mbox") {
+		t.Errorf("status %s, error %q", u.Status, u.Error)
+	}
+	if strings.Contains(u.Error, "notes") || u.Written != 2 {
+		t.Errorf("folders: %d written, error %q (the notes file is only a warning)", u.Written, u.Error)
+	}
+}

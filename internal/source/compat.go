@@ -70,7 +70,7 @@ func ResolveCompat(cfg Config) (*Plan, error) {
 	}
 	if !isDir {
 		p.Single = true
-		p.Mailboxes = []Mailbox{{Path: p.Source}}
+		p.Mailboxes = []Mailbox{{Path: p.Source, Required: true}}
 		return p, nil
 	}
 	w := compatWalker{plan: p, list: list, seen: map[[2]uint64]bool{}}

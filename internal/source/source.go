@@ -43,6 +43,9 @@ type Mailbox struct {
 	// DirName, when set, is the Maildir++ directory name under the root, used verbatim
 	// (--compat: mb2md's raw byte names). Otherwise it is derived from Folder.
 	DirName string
+	// Required marks a source named on its own (-m, -s FILE, a user's spool): if it is not
+	// an mbox, that is an error; in a folder directory it is only a warning.
+	Required bool
 	// Err is set for a directory that could not be read: it is reported as a failed mailbox
 	// (exit status 1) while the rest is converted.
 	Err string
@@ -104,7 +107,7 @@ func Resolve(cfg Config) (*Plan, error) {
 		}
 		p.Source = spool
 		p.Single = true
-		p.Mailboxes = []Mailbox{{Path: spool}}
+		p.Mailboxes = []Mailbox{{Path: spool, Required: true}}
 		return p, nil
 	}
 	if p.Source, err = cfg.path(cfg.Source, "-s"); err != nil {
@@ -117,7 +120,7 @@ func Resolve(cfg Config) (*Plan, error) {
 	switch {
 	case st.Mode().IsRegular():
 		p.Single = true
-		p.Mailboxes = []Mailbox{{Path: p.Source}}
+		p.Mailboxes = []Mailbox{{Path: p.Source, Required: true}}
 		return p, nil
 	case st.IsDir():
 	default:
