@@ -109,21 +109,11 @@ func (m *compatMsg) info() string {
 // sources of one folder are merged without overwriting (B5), a CR-only file is reported (B10).
 func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Options, r *Result) error {
 	r.Format = "mb2md"
-	f := mb.File // an already open (locked) spool: read it, do not close it
-	if f == nil {
-		var err error
-		if f, err = openSource(mb.Path); err != nil {
-			return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
-		}
-		defer f.Close()
-	}
-	st, err := f.Stat()
+	f, st, closeSource, err := openMailbox(mb)
 	if err != nil {
-		return fmt.Errorf("stat %s: %w", mb.Path, err)
+		return err
 	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file; only mbox files can be converted", mb.Path)
-	}
+	defer closeSource()
 	var cur *compatMsg
 	rd := mbox.NewMB2MDReader(f, mbox.MB2MDOptions{
 		ContentLength: opt.ContentLength,

@@ -230,21 +230,11 @@ func writeSubscriptions(root string, names [][]string, utf8 bool) error {
 }
 
 func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options, r *Result) error {
-	f := mb.File
-	if f == nil {
-		var err error
-		if f, err = openSource(mb.Path); err != nil {
-			return fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
-		}
-		defer f.Close()
-	}
-	st, err := f.Stat()
+	f, st, closeSource, err := openMailbox(mb)
 	if err != nil {
-		return fmt.Errorf("stat %s: %w", mb.Path, err)
+		return err
 	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file; only mbox files can be converted", mb.Path)
-	}
+	defer closeSource()
 	loc := opt.Loc
 	rd := mbox.NewReader(f, mbox.Options{
 		Format: opt.Format,

@@ -332,3 +332,28 @@ func TestSourceAtimeKept(t *testing.T) {
 		}
 	}
 }
+
+// A mailbox that vanished or is not a regular file fails alone, with its path named.
+func TestMailboxOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := writeMbox(t, 2)
+	plan := &source.Plan{Dest: filepath.Join(dir, "Maildir"), Source: dir, Mailboxes: []source.Mailbox{
+		{Path: filepath.Join(dir, "gone"), Folder: []string{"gone"}},
+		{Path: fifo, Folder: []string{"fifo"}},
+		{Path: good, Folder: []string{"good"}},
+	}}
+	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rs[0].Error, "gone: no such file") || !strings.Contains(rs[1].Error, "fifo is not a regular file") {
+		t.Errorf("errors %q, %q", rs[0].Error, rs[1].Error)
+	}
+	if rs[2].Error != "" || rs[2].Written != 2 {
+		t.Errorf("the good mailbox: %+v", rs[2])
+	}
+}

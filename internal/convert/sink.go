@@ -2,12 +2,14 @@ package convert
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"syscall"
 	"time"
 
 	"github.com/mb2md/mb2md/internal/maildir"
+	"github.com/mb2md/mb2md/internal/source"
 )
 
 // Sink receives converted messages. The Maildir writer is one; a dry run records instead and
@@ -74,13 +76,31 @@ func (s writerSink) Create() (Temp, error) {
 func (s writerSink) Close() error { return s.w.Close() }
 func (s writerSink) Abort()       { s.w.Abort() }
 
-// openSource opens an mbox for reading without changing its access time where the kernel
-// allows it (O_NOATIME needs the file's owner or CAP_FOWNER), so that reading — and above all
-// a dry run — leaves the source exactly as it was.
-func openSource(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOATIME, 0)
-	if errors.Is(err, syscall.EPERM) {
-		return os.Open(path)
+// openMailbox opens a mailbox's mbox for reading — or takes the already open (locked) file the
+// plan carries, which it does not close — and checks that it is a regular file. It reads
+// without changing the access time where the kernel allows it (O_NOATIME needs the file's
+// owner or CAP_FOWNER), so that reading, and above all a dry run, leaves the source as it was.
+func openMailbox(mb source.Mailbox) (f *os.File, st os.FileInfo, closeFn func(), err error) {
+	closeFn = func() {}
+	if f = mb.File; f == nil {
+		// O_NONBLOCK: a FIFO put where an mbox was expected must not hang the run in open()
+		// (mb2md 3.20's bug B17); it has no effect on regular files
+		f, err = os.OpenFile(mb.Path, os.O_RDONLY|syscall.O_NOATIME|syscall.O_NONBLOCK, 0)
+		if errors.Is(err, syscall.EPERM) {
+			f, err = os.OpenFile(mb.Path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("open %s: %w; check that it exists and is readable", mb.Path, unwrap(err))
+		}
+		closeFn = func() { f.Close() }
 	}
-	return f, err
+	if st, err = f.Stat(); err != nil {
+		closeFn()
+		return nil, nil, nil, fmt.Errorf("stat %s: %w", mb.Path, err)
+	}
+	if !st.Mode().IsRegular() {
+		closeFn()
+		return nil, nil, nil, fmt.Errorf("%s is not a regular file; only mbox files can be converted", mb.Path)
+	}
+	return f, st, closeFn, nil
 }
