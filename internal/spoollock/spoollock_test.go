@@ -675,3 +675,35 @@ func TestProcmailLockfile(t *testing.T) {
 	}
 	os.Remove(p + ".lock")
 }
+
+// A dotlock temp file left by a process killed while locking is taken over and removed by
+// the next Lock; one of a live process locking right now makes Lock wait for it.
+func TestLeftTempFile(t *testing.T) {
+	p := newSpool(t)
+	host, _ := os.Hostname()
+	temp := filepath.Join(filepath.Dir(p), fmt.Sprintf(".%s.lock.%s.mb2md-temp", filepath.Base(p), host))
+
+	// pid 1 is alive (and never us): its temp file is respected
+	if err := os.WriteFile(temp, []byte("1:"+host+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newClock(0)
+	if _, err := Lock(context.Background(), p, c.opts(0, true, false)); !errors.Is(err, ErrLocked) {
+		t.Fatalf("with a live process's temp file: err = %v, want ErrLocked", err)
+	}
+	wantOnly(t, filepath.Dir(p), "alice", filepath.Base(temp))
+
+	// a dead process's temp file (a pid above the kernel's maximum cannot exist)
+	if err := os.WriteFile(temp, []byte("2147483647:"+host+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Lock(context.Background(), p, c.opts(0, true, false))
+	if err != nil {
+		t.Fatalf("with a dead process's temp file: %v", err)
+	}
+	wantOnly(t, filepath.Dir(p), "alice", "alice.lock")
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	wantOnly(t, filepath.Dir(p), "alice")
+}
