@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -172,12 +171,11 @@ func (f *dryFolder) Abort()                {}
 
 // dryTemp counts and hashes a message instead of writing it.
 type dryTemp struct {
-	f           *dryFolder
-	h           hash.Hash
-	size, vsize int64
-	lastCR      bool
-	line        int64
-	done        bool
+	f     *dryFolder
+	h     hash.Hash
+	sizer maildir.Sizer
+	line  int64
+	done  bool
 }
 
 func (t *dryTemp) Write(p []byte) (int, error) {
@@ -187,21 +185,12 @@ func (t *dryTemp) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if n := bytes.Count(p, []byte{'\n'}); n > 0 {
-		bare := n - bytes.Count(p, []byte{'\r', '\n'})
-		if t.lastCR && p[0] == '\n' {
-			bare--
-		}
-		t.vsize += int64(bare)
-	}
-	t.lastCR = p[len(p)-1] == '\r'
-	t.size += int64(len(p))
-	t.vsize += int64(len(p))
+	t.sizer.Add(p)
 	t.h.Write(p)
 	return len(p), nil
 }
 
-func (t *dryTemp) Size() int64 { return t.size }
+func (t *dryTemp) Size() int64 { return t.sizer.Size() }
 
 // SourceLine implements sourceLiner.
 func (t *dryTemp) SourceLine(line int64) { t.line = line }
@@ -225,12 +214,12 @@ func (t *dryTemp) Commit(key maildir.Key, mtime, atime time.Time, subdir, flags 
 	}
 	f.keys[key] = ""
 	if f.s.OnDelivery != nil {
-		name := maildir.Name(key, mtime, t.size, t.vsize)
+		name := maildir.Name(key, mtime, t.sizer.Size(), t.sizer.VSize())
 		if subdir == "cur" {
 			name += ":2," + flags
 		}
 		d := Delivery{Dir: f.dir, Key: key, Name: name, Subdir: subdir, Info: flags, MTime: mtime,
-			Size: t.size, VSize: t.vsize, Line: t.line}
+			Size: t.sizer.Size(), VSize: t.sizer.VSize(), Line: t.line}
 		t.h.Sum(d.SHA256[:0])
 		f.s.OnDelivery(d)
 	}
@@ -256,7 +245,7 @@ func (t *dryTemp) SameFile(path string) (bool, error) {
 	}
 	var want [32]byte
 	t.h.Sum(want[:0])
-	return st.Size() == t.size && sum == want, nil
+	return st.Size() == t.sizer.Size() && sum == want, nil
 }
 
 // FileSum returns the stat and SHA-256 of a file, read with O_NOATIME where permitted.

@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"hash/crc32"
@@ -106,3 +107,34 @@ func (f *Fingerprint) Sum() (h [16]byte) {
 	binary.BigEndian.PutUint64(h[8:], f.n)
 	return h
 }
+
+// Sizer counts a message's size and its size with CRLF line ends (Dovecot's S= and W=) as
+// the content streams by: W= is the size plus one for every LF not preceded by CR, also
+// across writes. Dovecot trusts W= blindly, so every writer counts it here.
+type Sizer struct {
+	size, vsize int64
+	lastCR      bool
+}
+
+// Add counts p.
+func (s *Sizer) Add(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if n := bytes.Count(p, []byte{'\n'}); n > 0 {
+		bare := n - bytes.Count(p, []byte{'\r', '\n'})
+		if s.lastCR && p[0] == '\n' {
+			bare--
+		}
+		s.vsize += int64(bare)
+	}
+	s.lastCR = p[len(p)-1] == '\r'
+	s.size += int64(len(p))
+	s.vsize += int64(len(p))
+}
+
+// Size is the number of bytes counted (S=).
+func (s *Sizer) Size() int64 { return s.size }
+
+// VSize is the size with CRLF line ends (W=).
+func (s *Sizer) VSize() int64 { return s.vsize }

@@ -1,7 +1,6 @@
 package maildir
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -221,14 +220,13 @@ func (w *Writer) Lookup(key Key) (path string, ok bool) {
 
 // Temp is a message being written into tmp/. Finish it with Commit or Abort.
 type Temp struct {
-	w           *Writer
-	fd          int
-	name        string
-	buf         []byte
-	size, vsize int64
-	lastCR      bool
-	done        bool
-	err         error // why the temp file was removed
+	w     *Writer
+	fd    int
+	name  string
+	buf   []byte
+	sizer Sizer
+	done  bool
+	err   error // why the temp file was removed
 }
 
 // Create makes a new temp file in tmp/ (O_EXCL, mode 0600, a unique name from the pid, a
@@ -288,7 +286,7 @@ func (w *Writer) putBuf(b []byte) {
 func (t *Temp) path() string { return filepath.Join(t.w.tmpDir, t.name) }
 
 // Size is the number of bytes written so far.
-func (t *Temp) Size() int64 { return t.size }
+func (t *Temp) Size() int64 { return t.sizer.Size() }
 
 // Open returns a reader of what was written so far (buffered bytes are written out first),
 // for comparing a large message with an existing file.
@@ -307,12 +305,7 @@ func (t *Temp) Open() (io.ReadCloser, error) {
 }
 
 // VSize is the size with every LF not preceded by CR counted as CRLF (Dovecot's W=).
-func (t *Temp) VSize() int64 { return t.vsize }
-
-var (
-	lf   = []byte{'\n'}
-	crlf = []byte{'\r', '\n'}
-)
+func (t *Temp) VSize() int64 { return t.sizer.VSize() }
 
 // Write appends p to the message. On an error the temp file is removed and every later call
 // returns the same error.
@@ -323,16 +316,7 @@ func (t *Temp) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if n := bytes.Count(p, lf); n > 0 {
-		bare := n - bytes.Count(p, crlf)
-		if t.lastCR && p[0] == '\n' {
-			bare--
-		}
-		t.vsize += int64(bare)
-	}
-	t.lastCR = p[len(p)-1] == '\r'
-	t.size += int64(len(p))
-	t.vsize += int64(len(p))
+	t.sizer.Add(p)
 	if len(t.buf)+len(p) <= cap(t.buf) {
 		t.buf = append(t.buf, p...)
 		return len(p), nil
@@ -481,7 +465,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	if err := w.sys.close(fd); err != nil {
 		return t.fail("close", err)
 	}
-	final := Name(key, mtime, t.size, t.vsize)
+	final := Name(key, mtime, t.sizer.Size(), t.sizer.VSize())
 	if subdir == "cur" {
 		final += ":2," + flags
 	}
@@ -502,7 +486,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	}
 	w.keys[key] = ""
 	w.queue = append(w.queue, queued{tmp: t.name, final: final, sub: sub, key: key})
-	w.queuedBytes += t.size
+	w.queuedBytes += t.sizer.Size()
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
 		if _, err := w.flushLocked(); err != nil {
 			return err
