@@ -49,6 +49,9 @@ type DryRunSink struct {
 	OnDelivery func(Delivery)
 }
 
+// Blind implements blindSink: a fresh dry run ignores earlier deliveries.
+func (s DryRunSink) Blind() bool { return s.Fresh }
+
 // Root implements Sink: it reports the errors maildir.Ensure would give, without creating
 // anything.
 func (s DryRunSink) Root(dir string) error {

@@ -23,13 +23,16 @@ type metaWriter interface {
 func (writerSink) WritesMeta() bool  { return true }
 func (MaildirSink) WritesMeta() bool { return true }
 
+// blindSink is implemented by sinks that must not consider what the destination already
+// holds (a fresh dry run, as verify uses to compute what a first conversion writes).
+type blindSink interface {
+	Blind() bool
+}
+
 // readDelivered loads the folder's list of delivered keys, unless the sink ignores what
 // is at the destination (a fresh dry run, as verify uses).
 func readDelivered(sink Sink, dir string) (*maildir.Delivered, error) {
-	if ds, ok := sink.(DryRunSink); ok && ds.Fresh {
-		return nil, nil
-	}
-	if ds, ok := sink.(*DryRunSink); ok && ds.Fresh {
+	if b, ok := sink.(blindSink); ok && b.Blind() {
 		return nil, nil
 	}
 	return maildir.ReadDelivered(dir)
