@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -59,6 +60,15 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
+			if o.spool {
+				// read the spool as the conversion did: under the MTA's lock (fcntl only,
+				// verify writes nothing)
+				unlock, err := lockSpool(ctx, env, plan, true, o.lockTimeout)
+				if err != nil {
+					return err
+				}
+				defer unlock()
+			}
 			rep, err := verify.Run(ctx, plan, verify.Options{Convert: copt, Strict: o.strict})
 			if err != nil {
 				return err
@@ -88,6 +98,7 @@ EXIT STATUS
 	f.BoolVar(&o.utf8, "utf8", false, "folder names are in UTF-8 (converted with --utf8)")
 	f.IntVar(&o.jobs, "jobs", 0, "parallel readers (default: number of CPUs)")
 	f.BoolVar(&o.strict, "strict", false, "also count deleted messages (as missing), changed flags and files not written by mb2md")
+	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "with -m: how long to wait for the MTA's spool lock before giving up with exit 75")
 	f.BoolVar(&o.json, "json", false, "print the report as one JSON document on stdout")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only differences, errors and the summary line")
 	f.BoolVarP(&o.help, "help", "h", false, "show this help")
