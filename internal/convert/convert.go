@@ -379,12 +379,13 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		return err
 	}
 	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
-		if err := meta.finish(opt.uidValidity); err != nil {
-			return err
-		}
+		// two independent files: written side by side
+		var g errgroup.Group
+		g.Go(func() error { return meta.finish(opt.uidValidity) })
 		if delivered != nil {
-			return delivered.Save()
+			g.Go(delivered.Save)
 		}
+		return g.Wait()
 	}
 	return nil
 }
@@ -557,10 +558,6 @@ func (c *mailboxConv) deliver(j *job) error {
 		}
 	}
 	size := j.tmp.Size()
-	var vsize int64 = -1
-	if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
-		vsize = vs.VSize()
-	}
 	if sl, ok := j.tmp.(sourceLiner); ok {
 		sl.SourceLine(j.line)
 	}
@@ -572,8 +569,8 @@ func (c *mailboxConv) deliver(j *job) error {
 	if err != nil {
 		return err
 	}
-	if vsize >= 0 && j.uid != 0 {
-		c.meta.record(j.uid, maildir.Name(j.key, j.t, size, vsize))
+	if named, ok := j.tmp.(interface{ Name() string }); ok && j.uid != 0 {
+		c.meta.record(j.uid, named.Name())
 	}
 	if c.delivered != nil {
 		c.delivered.Record(j.key)

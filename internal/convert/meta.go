@@ -1,11 +1,12 @@
 package convert
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -124,7 +125,7 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 			return err
 		}
 	}
-	sort.Slice(m.records, func(i, j int) bool { return m.records[i].UID < m.records[j].UID })
+	slices.SortFunc(m.records, func(a, b maildir.UIDRecord) int { return cmp.Compare(a.UID, b.UID) })
 	return maildir.UpdateUIDList(m.dir, maildir.DefaultLockOptions, func(l *maildir.UIDList) (*maildir.UIDList, error) {
 		if l == nil {
 			v := m.assigner.UIDValidity()
@@ -135,15 +136,10 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 		} else if len(m.records) == 0 {
 			return nil, nil // nothing new: leave the list as it is
 		}
-		for _, r := range m.records {
-			if _, listed := l.Lookup(r.Name); listed {
-				// the same message file was listed before (its file was removed without
-				// Dovecot updating the list): it keeps its old UID
-				continue
-			}
-			if err := l.Add(r.UID, r.Name); err != nil {
-				return nil, fmt.Errorf("%s: %w", m.dir, err)
-			}
+		// a message file listed before (its file was removed without Dovecot updating
+		// the list) keeps its old UID
+		if err := l.AddSorted(m.records); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.dir, err)
 		}
 		if n := m.assigner.NextUID(); n > l.NextUID {
 			l.NextUID = n

@@ -2,13 +2,16 @@ package maildir
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -82,6 +85,17 @@ func (d *Delivered) Record(k Key) {
 	}
 }
 
+// compareKeys orders keys by hash (as bytes), then N.
+func compareKeys(a, b Key) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(a.Hash[:8]), binary.BigEndian.Uint64(b.Hash[:8])); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(binary.BigEndian.Uint64(a.Hash[8:]), binary.BigEndian.Uint64(b.Hash[8:])); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.N, b.N)
+}
+
 // Save appends the recorded keys to the file and syncs it. Call it only after the messages
 // are delivered: a key listed for a message that is not in the folder means "deleted by the
 // user", so listing one too early could lose it.
@@ -97,15 +111,15 @@ func (d *Delivered) Save() error {
 		return pathErr("open", p, err)
 	}
 	// sorted, so that the same run always writes the same file
-	sort.Slice(d.add, func(i, j int) bool {
-		if c := bytes.Compare(d.add[i].Hash[:], d.add[j].Hash[:]); c != 0 {
-			return c < 0
-		}
-		return d.add[i].N < d.add[j].N
-	})
-	w := bufio.NewWriter(f)
+	slices.SortFunc(d.add, compareKeys)
+	w := bufio.NewWriterSize(f, 64<<10)
+	var line [64]byte
 	for _, k := range d.add {
-		fmt.Fprintf(w, "%dH%x\n", k.N, k.Hash)
+		b := strconv.AppendUint(line[:0], uint64(k.N), 10)
+		b = append(b, 'H')
+		b = hex.AppendEncode(b, k.Hash[:])
+		b = append(b, '\n')
+		w.Write(b)
 	}
 	err = w.Flush()
 	if err == nil {

@@ -30,7 +30,13 @@ const nameTag = ".mb2md"
 // (new/ or cur/) and whatever its flags. size is the file size, vsize the size with every LF
 // not preceded by CR counted as CRLF (Dovecot trusts W= blindly, so it must be exact).
 func Name(key Key, mtime time.Time, size, vsize int64) string {
-	b := make([]byte, 0, 96)
+	return name(key, mtime, size, vsize, false, "")
+}
+
+// name is Name, with ":2,<flags>" appended when info is set: one allocation.
+func name(key Key, mtime time.Time, size, vsize int64, info bool, flags string) string {
+	var a [128]byte
+	b := a[:0]
 	b = strconv.AppendInt(b, mtime.Unix(), 10)
 	b = append(b, ".M"...)
 	b = strconv.AppendUint(b, uint64(key.N), 10)
@@ -41,6 +47,10 @@ func Name(key Key, mtime time.Time, size, vsize int64) string {
 	b = strconv.AppendInt(b, size, 10)
 	b = append(b, ",W="...)
 	b = strconv.AppendInt(b, vsize, 10)
+	if info {
+		b = append(b, ":2,"...)
+		b = append(b, flags...)
+	}
 	return string(b)
 }
 

@@ -74,16 +74,16 @@ type sysOps struct {
 }
 
 var realSys = sysOps{
-	openat:    unix.Openat,
+	openat:    openatNoAlloc,
 	write:     unix.Write,
 	futimens:  futimens,
 	fchown:    unix.Fchown,
 	fsync:     unix.Fsync,
 	close:     unix.Close,
 	syncfs:    unix.Syncfs,
-	renameat2: unix.Renameat2,
+	renameat2: renameat2NoAlloc,
 	linkat:    unix.Linkat,
-	unlinkat:  unix.Unlinkat,
+	unlinkat:  unlinkatNoAlloc,
 }
 
 // futimens sets atime and mtime of an open file: utimensat(fd, NULL, ts, 0), one system call
@@ -114,11 +114,14 @@ type Writer struct {
 	// calls without holding mu, so that other goroutines go on writing meanwhile.
 	flushMu sync.Mutex
 
-	mu          sync.Mutex
-	keys        map[Key]string // in new/ or cur/ (value: "new/NAME" or "cur/NAME"), or queued ("")
+	mu sync.Mutex
+	// keys are the messages in new/ or cur/ (value: index in existing) and those committed
+	// in this run (value: -1); a map without pointers, which the garbage collector skips
+	keys        map[Key]int32
+	existing    []string // "new/NAME" or "cur/NAME" of the files found by Open
 	queue       []queued
 	queuedBytes int64
-	live        map[*Temp]struct{} // created, neither committed nor removed
+	live        *Temp // list of the temps created, neither committed nor removed
 	bufs        [][]byte
 	noReplace   bool // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
 	closed      bool
@@ -143,7 +146,6 @@ func Open(dir string, opt Options) (*Writer, error) {
 	w := &Writer{
 		dir: dir, tmpDir: filepath.Join(dir, "tmp"), newDir: filepath.Join(dir, "new"), curDir: filepath.Join(dir, "cur"),
 		opt: opt, sys: &realSys, tmpfd: -1, newfd: -1, curfd: -1,
-		live: map[*Temp]struct{}{},
 	}
 	w.chown = opt.UID >= 0 && opt.UID != os.Geteuid() || opt.GID >= 0 && opt.GID != os.Getegid()
 	for _, d := range []struct {
@@ -160,9 +162,9 @@ func Open(dir string, opt Options) (*Writer, error) {
 		}
 		*d.fd = fd
 	}
-	w.keys = map[Key]string{}
+	w.keys = map[Key]int32{}
 	for _, p := range []string{w.newDir, w.curDir} {
-		if err := scanKeys(p, w.keys); err != nil {
+		if err := w.scanKeys(p); err != nil {
 			w.closeFDs()
 			return nil, err
 		}
@@ -173,8 +175,8 @@ func Open(dir string, opt Options) (*Writer, error) {
 	return w, nil
 }
 
-// scanKeys adds the keys of the files named by Name in directory p to keys.
-func scanKeys(p string, keys map[Key]string) error {
+// scanKeys adds the keys of the files named by Name in directory p to w.keys.
+func (w *Writer) scanKeys(p string) error {
 	sub := filepath.Base(p) + "/"
 	f, err := os.Open(p)
 	if err != nil {
@@ -185,7 +187,8 @@ func scanKeys(p string, keys map[Key]string) error {
 		names, err := f.Readdirnames(1024)
 		for _, n := range names {
 			if k, ok := parseKey(n); ok {
-				keys[k] = sub + n
+				w.keys[k] = int32(len(w.existing))
+				w.existing = append(w.existing, sub+n)
 			}
 		}
 		if err == io.EOF {
@@ -210,9 +213,13 @@ func (w *Writer) Has(key Key) bool {
 // in this run), so a caller can compare contents before trusting the key.
 func (w *Writer) Lookup(key Key) (path string, ok bool) {
 	w.mu.Lock()
-	rel, ok := w.keys[key]
+	i, ok := w.keys[key]
+	var rel string
+	if i >= 0 && ok {
+		rel = w.existing[i]
+	}
 	w.mu.Unlock()
-	if ok && rel != "" {
+	if rel != "" {
 		path = filepath.Join(w.dir, rel)
 	}
 	return path, ok
@@ -226,7 +233,10 @@ type Temp struct {
 	buf   []byte
 	sizer Sizer
 	done  bool
-	err   error // why the temp file was removed
+	err   error  // why the temp file was removed
+	final string // the name in new/ or cur/, once committed
+
+	prev, next *Temp // in the writer's list of live temps
 }
 
 // Create makes a new temp file in tmp/ (O_EXCL, mode 0600, a unique name from the pid, a
@@ -262,7 +272,7 @@ func (w *Writer) Create() (*Temp, error) {
 	}
 	t := &Temp{w: w, fd: fd, name: name, buf: buf}
 	w.mu.Lock()
-	w.live[t] = struct{}{}
+	w.addLive(t)
 	w.mu.Unlock()
 	if w.chown {
 		if err := w.sys.fchown(fd, w.opt.UID, w.opt.GID); err != nil {
@@ -270,6 +280,30 @@ func (w *Writer) Create() (*Temp, error) {
 		}
 	}
 	return t, nil
+}
+
+// addLive and dropLive keep the list of live temps; w.mu is held.
+func (w *Writer) addLive(t *Temp) {
+	t.next = w.live
+	if w.live != nil {
+		w.live.prev = t
+	}
+	w.live = t
+}
+
+func (w *Writer) dropLive(t *Temp) {
+	switch {
+	case t.prev != nil:
+		t.prev.next = t.next
+	case w.live == t:
+		w.live = t.next
+	default:
+		return // not in the list
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	}
+	t.prev, t.next = nil, nil
 }
 
 func (w *Writer) putBuf(b []byte) {
@@ -284,6 +318,9 @@ func (w *Writer) putBuf(b []byte) {
 }
 
 func (t *Temp) path() string { return filepath.Join(t.w.tmpDir, t.name) }
+
+// Name is the file's name in new/ or cur/ ("" until Commit queued it).
+func (t *Temp) Name() string { return t.final }
 
 // Size is the number of bytes written so far.
 func (t *Temp) Size() int64 { return t.sizer.Size() }
@@ -377,7 +414,7 @@ func (t *Temp) remove() error {
 	t.done = true
 	err := w.sys.unlinkat(w.tmpfd, t.name, 0)
 	w.mu.Lock()
-	delete(w.live, t)
+	w.dropLive(t)
 	w.mu.Unlock()
 	w.putBuf(t.buf)
 	t.buf = nil
@@ -465,17 +502,15 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	if err := w.sys.close(fd); err != nil {
 		return t.fail("close", err)
 	}
-	final := Name(key, mtime, t.sizer.Size(), t.sizer.VSize())
-	if subdir == "cur" {
-		final += ":2," + flags
-	}
+	final := name(key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
+	t.final = final
 	t.done = true
 	w.putBuf(t.buf)
 	t.buf = nil
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.live, t)
+	w.dropLive(t)
 	_, dup := w.keys[key]
 	if dup || w.closed {
 		_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
@@ -484,7 +519,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		}
 		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
 	}
-	w.keys[key] = ""
+	w.keys[key] = -1
 	w.queue = append(w.queue, queued{tmp: t.name, final: final, sub: sub, key: key})
 	w.queuedBytes += t.sizer.Size()
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
@@ -731,7 +766,9 @@ func (w *Writer) waitFlushes() {
 // removeLive removes the temp files still open; w.mu is held.
 func (w *Writer) removeLive() int {
 	n := 0
-	for t := range w.live {
+	for w.live != nil {
+		t := w.live
+		w.dropLive(t)
 		if t.fd >= 0 {
 			_ = w.sys.close(t.fd)
 			t.fd = -1
@@ -739,7 +776,6 @@ func (w *Writer) removeLive() int {
 		_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
 		t.done = true
 		t.err = fmt.Errorf("temp file %s was removed when the maildir writer was closed", t.path())
-		delete(w.live, t)
 		n++
 	}
 	return n
