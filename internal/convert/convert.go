@@ -275,16 +275,21 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	// than per message. A batch goes out when it is full or when the reader finds no free
 	// buffer, so the reader never waits for buffers it holds itself.
 	jobs := make(chan []*job, opt.Jobs*2)
-	free := make(chan []byte, opt.Buffers)
+	// Jobs, each with its buffer, circulate: reader → writer → free → reader.
+	free := make(chan *job, opt.Buffers)
 	for i := 0; i < cap(free); i++ {
-		free <- make([]byte, 0, opt.BufferLimit)
+		free <- &job{buf: make([]byte, 0, opt.BufferLimit)}
+	}
+	recycle := func(j *job) {
+		*j = job{buf: j.buf[:0]}
+		free <- j
 	}
 	release := func(js []*job) {
 		for _, j := range js {
 			if j.tmp != nil {
 				_ = j.tmp.Abort()
 			}
-			free <- j.buf[:0]
+			recycle(j)
 		}
 	}
 	for i := 0; i < opt.Jobs; i++ {
@@ -297,7 +302,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 						break
 					}
 					err := c.deliver(j)
-					free <- j.buf[:0]
+					recycle(j)
 					if err != nil {
 						release(batch[k+1:])
 						return err
@@ -325,27 +330,27 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 			}
 		}
 		for ; rerr == nil; msg, rerr = rd.Next() {
-			var buf []byte
+			var j *job
 			select {
-			case buf = <-free:
+			case j = <-free:
 			default:
 				if err := send(); err != nil {
 					return err
 				}
 				select {
-				case buf = <-free:
+				case j = <-free:
 				case <-gctx.Done():
 					return gctx.Err()
 				}
 			}
-			j, err := c.read(msg, buf)
+			ok, err := c.read(msg, j)
 			if err != nil {
-				free <- buf
+				recycle(j)
 				release(batch)
 				return err
 			}
-			if j == nil {
-				free <- buf
+			if !ok {
+				recycle(j)
 				continue
 			}
 			batch = append(batch, j)
@@ -420,6 +425,8 @@ type mailboxConv struct {
 
 	mu      sync.Mutex           // guards claimed and r
 	claimed map[maildir.Key]bool // keys taken by messages of this run
+
+	headers []mailflag.Header // read's scratch space (reader goroutine only)
 }
 
 func (c *mailboxConv) addReaderWarnings(rd *mbox.Reader) {
@@ -434,23 +441,25 @@ func (c *mailboxConv) warn(line int64, format string, args ...any) {
 	c.mu.Unlock()
 }
 
-// read takes one message from the reader into buf; a message larger than buf is streamed into
-// a temp file right away. It returns nil for a message that is not converted.
-func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
-	j := &job{buf: buf[:0], line: msg.Line}
+// read takes one message from the reader into j (a fresh job with its buffer); a message
+// larger than the buffer is streamed into a temp file right away. It returns false for a
+// message that is not converted.
+func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
+	j.line = msg.Line
 	var h maildir.Fingerprint
-	fail := func(err error) (*job, error) {
+	fail := func(err error) (bool, error) {
 		if j.tmp != nil {
 			_ = j.tmp.Abort()
+			j.tmp = nil
 		}
-		return nil, err
+		return false, err
 	}
 	for {
 		if len(j.buf) == cap(j.buf) {
 			if j.tmp == nil {
 				var err error
 				if j.tmp, err = c.sink.Create(); err != nil {
-					return nil, err
+					return false, err
 				}
 			}
 			if _, err := j.tmp.Write(j.buf); err != nil {
@@ -480,7 +489,7 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 		j.hashed = true
 	}
 
-	headers := make([]mailflag.Header, 0, len(msg.Fields))
+	headers := c.headers[:0]
 	var received, date string
 	for _, f := range msg.Fields {
 		headers = append(headers, mailflag.Header{Name: f.Name, Value: f.Value})
@@ -494,6 +503,7 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 			}
 		}
 	}
+	c.headers = headers
 	flags := mailflag.Parse(headers)
 	if !j.hashed {
 		var h maildir.Fingerprint
@@ -542,7 +552,7 @@ func (c *mailboxConv) read(msg *mbox.Message, buf []byte) (*job, error) {
 		c.count(j, false, 0)
 		return fail(nil)
 	}
-	return j, nil
+	return true, nil
 }
 
 // deliver writes one new message (its key is claimed); it runs in the worker goroutines.

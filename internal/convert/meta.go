@@ -48,6 +48,7 @@ type folderMeta struct {
 	assigner *mailflag.UIDAssigner
 	keywords []string // dovecot-keywords: index = letter
 	kwDirty  bool
+	known    map[string]byte // keyword → letter, for every keyword seen with a letter
 	dropped  map[string]bool
 
 	mu      sync.Mutex
@@ -97,7 +98,25 @@ func (m *folderMeta) letters(kws []string) (map[string]byte, []string) {
 	if len(kws) == 0 {
 		return nil, nil
 	}
+	// the usual case, a message whose keywords all have their letter already: no work
+	// (a keyword keeps its letter for good, so the cache never goes stale)
+	known := true
+	for _, k := range kws {
+		if _, ok := m.known[k]; !ok {
+			known = false
+			break
+		}
+	}
+	if known {
+		return m.known, nil
+	}
 	list, letters, dropped := maildir.AssignKeywords(m.keywords, kws)
+	if m.known == nil {
+		m.known = map[string]byte{}
+	}
+	for k, l := range letters {
+		m.known[k] = l
+	}
 	if len(list) != len(m.keywords) || strings.Join(list, "\x00") != strings.Join(m.keywords, "\x00") {
 		m.keywords, m.kwDirty = list, true
 	}

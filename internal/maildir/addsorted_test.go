@@ -3,6 +3,8 @@ package maildir
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,5 +143,31 @@ func TestNoAllocSyscalls(t *testing.T) {
 		_ = unlinkatNoAlloc(dfd, "e", 0)
 	}); n != 0 {
 		t.Errorf("%v allocations per create+rename+unlink, want 0", n)
+	}
+}
+
+// A list that cannot be written (UIDVALIDITY 0, a bad extension field) is refused with the
+// list's path, and neither dovecot-uidlist nor its .tmp is left behind.
+func TestWriteUIDListRefusesInvalid(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		l    *UIDList
+		want string
+	}{
+		{"uidvalidity 0", &UIDList{Version: 3, NextUID: 1}, "UIDVALIDITY 0"},
+		{"bad extension", &UIDList{Version: 3, UIDValidity: 5, NextUID: 1, Records: []UIDRecord{{UID: 1, Name: "a", Ext: []string{"bad ext"}}}}, "invalid extension"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			err := WriteUIDList(dir, c.l)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), filepath.Join(dir, UIDListName)+":") {
+				t.Fatalf("WriteUIDList = %v, want an error naming %s with %q", err, filepath.Join(dir, UIDListName), c.want)
+			}
+			for _, n := range []string{UIDListName, UIDListName + ".tmp", UIDListName + ".lock"} {
+				if _, err := os.Lstat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("%s left behind (%v)", n, err)
+				}
+			}
+		})
 	}
 }

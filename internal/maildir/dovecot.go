@@ -155,7 +155,8 @@ func (l *UIDList) Add(uid uint32, name string) error {
 }
 
 // AddSorted is Add for many files at once: recs are sorted by ascending UID and name each
-// file once (a name twice in recs is not detected). A file already listed is skipped: it
+// file once (a name twice in recs is not detected). An empty list may keep recs' array:
+// the caller must not use recs afterwards. A file already listed is skipped: it
 // keeps its old UID. When every UID of recs is above the highest listed UID (a first or an
 // incremental conversion) the files are appended without the index Add keeps, which makes
 // listing 50,000 files cost milliseconds; otherwise it calls Add for each.
@@ -180,6 +181,8 @@ func (l *UIDList) AddSorted(recs []UIDRecord) error {
 	}
 	if len(l.Records) > 0 {
 		l.index()
+	} else {
+		l.Records = recs[:0:len(recs)] // an empty list takes over recs' array (the records are rewritten in place below)
 	}
 	l.Records = slices.Grow(l.Records, len(recs))
 	prev := last
@@ -402,19 +405,27 @@ func parseUIDList(r io.Reader, p string) (*UIDList, error) {
 // N<nextuid> G<guid>[ <other header fields>]" and "<uid>[ <ext>...] :<base name>" lines.
 // N is EffectiveNextUID. A missing GUID is generated (and kept in l).
 func (l *UIDList) Bytes() ([]byte, error) {
+	var b bytes.Buffer
+	if err := l.write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// write writes the list as Bytes returns it; a large list streams through a small buffer.
+func (l *UIDList) write(out io.Writer) error {
 	if l.UIDValidity == 0 {
-		return nil, errors.New("dovecot-uidlist: UIDVALIDITY 0 is not allowed; pick one with UIDValidityGen")
+		return errors.New("dovecot-uidlist: UIDVALIDITY 0 is not allowed; pick one with UIDValidityGen")
 	}
 	if l.GUID == "" {
 		var g [16]byte
 		if _, err := rand.Read(g[:]); err != nil {
-			return nil, fmt.Errorf("generate mailbox GUID: %w", err)
+			return fmt.Errorf("generate mailbox GUID: %w", err)
 		}
 		l.GUID = hex.EncodeToString(g[:])
 	}
-	var b bytes.Buffer
-	b.Grow(64 + len(l.Records)*80)
-	fmt.Fprintf(&b, "3 V%d N%d G%s", l.UIDValidity, l.EffectiveNextUID(), l.GUID)
+	b := bufio.NewWriterSize(out, 64<<10)
+	fmt.Fprintf(b, "3 V%d N%d G%s", l.UIDValidity, l.EffectiveNextUID(), l.GUID)
 	for _, e := range l.HeaderExt {
 		b.WriteByte(' ')
 		b.WriteString(e)
@@ -424,16 +435,16 @@ func (l *UIDList) Bytes() ([]byte, error) {
 	var num [10]byte
 	for _, r := range l.Records {
 		if r.UID <= prev {
-			return nil, fmt.Errorf("dovecot-uidlist: UIDs not ascending (%d after %d)", r.UID, prev)
+			return fmt.Errorf("dovecot-uidlist: UIDs not ascending (%d after %d)", r.UID, prev)
 		}
 		prev = r.UID
 		if err := checkListName(BaseName(r.Name)); err != nil {
-			return nil, err
+			return err
 		}
 		b.Write(strconv.AppendUint(num[:0], uint64(r.UID), 10))
 		for _, e := range r.Ext {
 			if e == "" || e[0] < 'A' || e[0] > 'Z' || strings.ContainsAny(e, " \r\n") {
-				return nil, fmt.Errorf("dovecot-uidlist: invalid extension field %q for UID %d", e, r.UID)
+				return fmt.Errorf("dovecot-uidlist: invalid extension field %q for UID %d", e, r.UID)
 			}
 			b.WriteByte(' ')
 			b.WriteString(e)
@@ -442,7 +453,7 @@ func (l *UIDList) Bytes() ([]byte, error) {
 		b.WriteString(BaseName(r.Name))
 		b.WriteByte('\n')
 	}
-	return b.Bytes(), nil
+	return b.Flush()
 }
 
 // DefaultLockOptions are used by the functions that lock on their own (WriteUIDList,
@@ -483,16 +494,12 @@ func (fl *FolderLock) ReadUIDList() (*UIDList, error) { return ReadUIDList(fl.di
 // dovecot-uidlist.tmp (Dovecot's own temporary name, safe under the lock), is synced and
 // renamed over the old file, and the directory is synced.
 func (fl *FolderLock) WriteUIDList(l *UIDList) error {
-	content, err := l.Bytes()
-	if err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(fl.dir, UIDListName), err)
-	}
 	final := filepath.Join(fl.dir, UIDListName)
 	tmp := final + ".tmp"
 	if err := fl.dl.stillOurs(); err != nil {
 		return err
 	}
-	if err := writeFileSync(tmp, content, fileModeFor(fl.dir)); err != nil {
+	if err := writeFileWith(tmp, final, fileModeFor(fl.dir), l.write); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -510,6 +517,15 @@ func (fl *FolderLock) WriteUIDList(l *UIDList) error {
 // writeFileSync creates (truncates) p with content, owned like its directory when run as
 // root, and fsyncs it.
 func writeFileSync(p string, content []byte, mode os.FileMode) error {
+	return writeFileWith(p, p, mode, func(w io.Writer) error {
+		_, err := w.Write(content)
+		return err
+	})
+}
+
+// writeFileWith is writeFileSync with the content written by fill. An error of fill that
+// is not a write error (an invalid list) is returned after name; the caller removes p.
+func writeFileWith(p, name string, mode os.FileMode, fill func(io.Writer) error) error {
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return pathErr("create", p, err)
@@ -518,13 +534,31 @@ func writeFileSync(p string, content []byte, mode os.FileMode) error {
 	if err := chownLike(f, filepath.Dir(p)); err != nil {
 		return err
 	}
-	if _, err := f.Write(content); err != nil {
-		return pathErr("write", p, err)
+	ew := &errWriter{w: f}
+	if err := fill(ew); err != nil {
+		if ew.err != nil {
+			return pathErr("write", p, ew.err)
+		}
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := f.Sync(); err != nil {
 		return pathErr("fsync", p, err)
 	}
 	return f.Close()
+}
+
+// errWriter remembers the first write error, to tell it from the errors of what writes.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // WriteUIDList locks dir (LockFolder with DefaultLockOptions), writes l as its

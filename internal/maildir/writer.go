@@ -258,7 +258,8 @@ func (w *Writer) Create() (*Temp, error) {
 	var name string
 	var fd int
 	for attempt := 0; ; attempt++ {
-		name = w.prefix + strconv.FormatUint(w.counter.Add(1), 10)
+		var nb [96]byte
+		name = string(strconv.AppendUint(append(nb[:0], w.prefix...), w.counter.Add(1), 10))
 		var err error
 		fd, err = w.sys.openat(w.tmpfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
 		if err == nil {

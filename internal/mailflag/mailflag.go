@@ -5,7 +5,7 @@
 package mailflag
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,7 +34,7 @@ type Header struct {
 func Parse(headers []Header) Flags {
 	var f Flags
 	var client Flags
-	var seenKW map[string]bool
+	var seenKW map[string]bool // once a message has many keywords
 	for _, h := range headers {
 		switch canonical(h.Name) {
 		case "status":
@@ -60,16 +60,32 @@ func Parse(headers []Header) Flags {
 				}
 			}
 		case "x-keywords":
-			if seenKW == nil {
-				seenKW = map[string]bool{}
-			}
-			for _, kw := range strings.FieldsFunc(h.Value, func(r rune) bool {
-				return r == ' ' || r == '\t' || r == ','
-			}) {
-				if !seenKW[kw] {
-					seenKW[kw] = true
-					f.Keywords = append(f.Keywords, kw)
+			v := h.Value
+			for v != "" {
+				i := strings.IndexFunc(v, isKeywordSep)
+				if i < 0 {
+					i = len(v)
 				}
+				if kw := v[:i]; kw != "" {
+					// a linear search for the few keywords of a message; a map for a
+					// message with many (at most 64 fields of 8 KiB are captured)
+					switch {
+					case seenKW != nil:
+						if !seenKW[kw] {
+							seenKW[kw] = true
+							f.Keywords = append(f.Keywords, kw)
+						}
+					case !slices.Contains(f.Keywords, kw):
+						f.Keywords = append(f.Keywords, kw)
+						if len(f.Keywords) == 32 {
+							seenKW = make(map[string]bool, 64)
+							for _, k := range f.Keywords {
+								seenKW[k] = true
+							}
+						}
+					}
+				}
+				v = v[min(i+1, len(v)):]
 			}
 		case "x-mozilla-status":
 			v, ok := hex4(h.Value)
@@ -104,6 +120,8 @@ func Parse(headers []Header) Flags {
 	add(&f.Deleted, client.Deleted)
 	return f
 }
+
+func isKeywordSep(r rune) bool { return r == ' ' || r == '\t' || r == ',' }
 
 // canonical returns the lower-case form of the header names Parse knows, without
 // allocating ("" for others).
@@ -145,44 +163,63 @@ func isWord(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// Info returns the Maildir flag letters, ASCII-sorted (D F R S T).
-func (f Flags) Info() string {
-	var b []byte
-	if f.Draft {
-		b = append(b, 'D')
+// infoStrings holds the 32 flag-letter strings, indexed by infoBits, so that Info never
+// allocates.
+var infoStrings = func() (t [32]string) {
+	for i := range t {
+		var b []byte
+		for bit, l := range "DFRST" {
+			if i&(1<<bit) != 0 {
+				b = append(b, byte(l))
+			}
+		}
+		t[i] = string(b)
 	}
-	if f.Flagged {
-		b = append(b, 'F')
+	return t
+}()
+
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	if f.Answered {
-		b = append(b, 'R')
-	}
-	if f.Seen {
-		b = append(b, 'S')
-	}
-	if f.Deleted {
-		b = append(b, 'T')
-	}
-	return string(b)
+	return 0
 }
+
+// infoBits is the index into infoStrings: D F R S T as bits 0..4.
+func (f Flags) infoBits() int {
+	return btoi(f.Draft) | btoi(f.Flagged)<<1 | btoi(f.Answered)<<2 | btoi(f.Seen)<<3 | btoi(f.Deleted)<<4
+}
+
+// Info returns the Maildir flag letters, ASCII-sorted (D F R S T).
+func (f Flags) Info() string { return infoStrings[f.infoBits()] }
 
 // InfoWithKeywords appends keyword letters (a..z) to the flag letters, sorted, as Dovecot
 // names Maildir files. letters maps keyword → letter.
 func (f Flags) InfoWithKeywords(letters map[string]byte) string {
-	b := []byte(f.Info())
+	info := f.Info()
+	if len(f.Keywords) == 0 || len(letters) == 0 {
+		return info
+	}
+	var a [64]byte
+	b := append(a[:0], info...)
 	for _, kw := range f.Keywords {
-		if l, ok := letters[kw]; ok {
+		if l, ok := letters[kw]; ok && len(b) < len(a) {
+			// insertion sort: at most 5 flags and 26 letters
+			i := len(b)
 			b = append(b, l)
+			for ; i > 0 && b[i-1] > l; i-- {
+				b[i] = b[i-1]
+			}
+			b[i] = l
 		}
 	}
-	sort.Slice(b, func(i, j int) bool { return b[i] < b[j] })
 	return string(b)
 }
 
 // Subdir says where Dovecot would keep the message: "new" for a message that is still
 // \Recent (no 'O' in Status) and has no flags or keywords, else "cur".
 func (f Flags) Subdir() string {
-	if !f.Old && f.Info() == "" && len(f.Keywords) == 0 {
+	if !f.Old && f.infoBits() == 0 && len(f.Keywords) == 0 {
 		return "new"
 	}
 	return "cur"

@@ -2,6 +2,8 @@ package mailflag
 
 import (
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -92,5 +94,61 @@ func TestCompat(t *testing.T) {
 		if got := Compat(tt.lines); got != tt.want {
 			t.Errorf("Compat(%q) = %q, want %q", tt.lines, got, tt.want)
 		}
+	}
+}
+
+// Info must give the ASCII-sorted letters for every one of the 32 flag combinations, and
+// InfoWithKeywords must merge keyword letters into them in order, without allocating when
+// a message has no keywords.
+func TestInfoEveryCombination(t *testing.T) {
+	for i := 0; i < 32; i++ {
+		f := Flags{Draft: i&1 != 0, Flagged: i&2 != 0, Answered: i&4 != 0, Seen: i&8 != 0, Deleted: i&16 != 0}
+		want := ""
+		for bit, l := range "DFRST" {
+			if i&(1<<bit) != 0 {
+				want += string(l)
+			}
+		}
+		if got := f.Info(); got != want {
+			t.Errorf("flags %05b: Info() = %q, want %q", i, got, want)
+		}
+		f.Keywords = []string{"z", "c", "unknown", "a"}
+		letters := map[string]byte{"a": 'a', "c": 'c', "z": 'z'}
+		wantKW := want + "acz"
+		if got := f.InfoWithKeywords(letters); got != wantKW {
+			t.Errorf("flags %05b with keywords: %q, want %q", i, got, wantKW)
+		}
+	}
+	f := Flags{Seen: true, Answered: true}
+	if n := testing.AllocsPerRun(100, func() { _ = f.InfoWithKeywords(nil); _ = f.Subdir() }); n != 0 {
+		t.Errorf("%v allocations for the flags of a message without keywords, want 0", n)
+	}
+}
+
+// A message with thousands of keywords (64 X-Keywords fields of 8 KiB) keeps each once, in
+// order of first appearance, and is parsed quickly (a map takes over from the linear search).
+func TestParseManyKeywords(t *testing.T) {
+	var hs []Header
+	var want []string
+	seen := map[string]bool{}
+	for f := 0; f < 64; f++ {
+		var v []byte
+		for k := 0; len(v) < 8000; k++ {
+			kw := "k" + strconv.Itoa(f*1000+k)
+			if k%2 == 1 {
+				kw = "k" + strconv.Itoa(k) // repeated across fields
+			}
+			if !seen[kw] {
+				seen[kw] = true
+				want = append(want, kw)
+			}
+			v = append(v, kw...)
+			v = append(v, ' ')
+		}
+		hs = append(hs, Header{"X-Keywords", string(v)})
+	}
+	got := Parse(hs).Keywords
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %d keywords, want %d (first difference near %v)", len(got), len(want), got[:min(5, len(got))])
 	}
 }

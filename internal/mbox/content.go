@@ -438,28 +438,24 @@ func (r *Reader) endField() {
 		if f.Truncated {
 			r.warn(f.Line, ms.capOff, "message %d: header %s is %d bytes long; only the first %d bytes were kept", r.seq, f.Name, ms.capTotal, MaxFieldLen)
 		}
-		m := r.cur
 		switch {
 		case r.capCount[i] < maxFieldsPerName:
 			r.capCount[i]++
-			if m.Fields == nil {
-				m.Fields = make([]Field, 0, 8)
-			}
-			m.Fields = append(m.Fields, f)
+			r.fields = append(r.fields, f)
 			r.valOff = append(r.valOff, sp)
 		case r.captRecv[i]:
 			// keep the last ones: this value gets a string of its own, so that the
 			// values dropped do not pile up in vals
 			f.Value = string(r.vals[sp.a:sp.b])
 			r.vals = r.vals[:sp.a]
-			for k := range m.Fields {
-				if m.Fields[k].Name == f.Name {
-					m.Fields = append(m.Fields[:k], m.Fields[k+1:]...)
+			for k := range r.fields {
+				if r.fields[k].Name == f.Name {
+					r.fields = append(r.fields[:k], r.fields[k+1:]...)
 					r.valOff = append(r.valOff[:k], r.valOff[k+1:]...)
 					break
 				}
 			}
-			m.Fields = append(m.Fields, f)
+			r.fields = append(r.fields, f)
 			r.valOff = append(r.valOff, valSpan{-1, -1})
 		default:
 			r.vals = r.vals[:sp.a]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 const (
@@ -70,7 +71,8 @@ type Reader struct {
 	// captured values of the current message: appended here while the header is read and
 	// turned into one string per message (vals) by settleFields
 	vals    []byte
-	valOff  []valSpan // per entry of cur.Fields
+	valOff  []valSpan // per entry of fields
+	fields  []Field   // the current message's captured fields, copied to its Fields when settled
 	settled bool
 
 	ms msgState
@@ -449,6 +451,8 @@ func (r *Reader) startMessage(m *Message) {
 	}
 	r.vals = r.vals[:0]
 	r.valOff = r.valOff[:0]
+	clear(r.fields)
+	r.fields = r.fields[:0]
 	r.settled = false
 }
 
@@ -464,13 +468,16 @@ func (r *Reader) settleFields() {
 	}
 	r.settled = true
 	m := r.cur
-	if len(r.valOff) > 0 {
+	if len(r.fields) > 0 {
 		s := string(r.vals)
 		for k, sp := range r.valOff {
 			if sp.a >= 0 {
-				m.Fields[k].Value = s[sp.a:sp.b]
+				r.fields[k].Value = s[sp.a:sp.b]
 			}
 		}
+		m.Fields = slices.Clone(r.fields) // one allocation of the exact size
+		clear(r.fields)                   // drop the references to the values
+		r.fields = r.fields[:0]
 	}
 	r.vals = r.vals[:0]
 	r.valOff = r.valOff[:0]
