@@ -383,6 +383,11 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	if err := sink.Close(); err != nil {
 		return err
 	}
+	// what only the conversion needed goes before the metadata is written
+	c.claimed = nil
+	for len(free) > 0 {
+		<-free
+	}
 	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
 		// two independent files: written side by side
 		var g errgroup.Group
@@ -568,6 +573,10 @@ func (c *mailboxConv) deliver(j *job) error {
 		}
 	}
 	size := j.tmp.Size()
+	var vsize int64 = -1
+	if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
+		vsize = vs.VSize()
+	}
 	if sl, ok := j.tmp.(sourceLiner); ok {
 		sl.SourceLine(j.line)
 	}
@@ -579,8 +588,8 @@ func (c *mailboxConv) deliver(j *job) error {
 	if err != nil {
 		return err
 	}
-	if named, ok := j.tmp.(interface{ Name() string }); ok && j.uid != 0 {
-		c.meta.record(j.uid, named.Name())
+	if vsize >= 0 && j.uid != 0 {
+		c.meta.recordNew(maildir.NewFile{UID: j.uid, Key: j.key, MTime: j.t.Unix(), Size: size, VSize: vsize})
 	}
 	if c.delivered != nil {
 		c.delivered.Record(j.key)

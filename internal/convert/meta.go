@@ -51,8 +51,9 @@ type folderMeta struct {
 	known    map[string]byte // keyword → letter, for every keyword seen with a letter
 	dropped  map[string]bool
 
-	mu      sync.Mutex
-	records []maildir.UIDRecord // files of this run (and unlisted existing ones)
+	mu    sync.Mutex
+	files []maildir.NewFile   // files of this run
+	named []maildir.UIDRecord // files of earlier runs missing from the list
 }
 
 // openMeta reads the folder's existing dovecot-uidlist and dovecot-keywords (a folder that
@@ -130,9 +131,17 @@ func (m *folderMeta) letters(kws []string) (map[string]byte, []string) {
 	return letters, fresh
 }
 
+// recordNew notes a file delivered by this run (called by the writers).
+func (m *folderMeta) recordNew(f maildir.NewFile) {
+	m.mu.Lock()
+	m.files = append(m.files, f)
+	m.mu.Unlock()
+}
+
+// record notes an existing file the list lacks.
 func (m *folderMeta) record(uid uint32, name string) {
 	m.mu.Lock()
-	m.records = append(m.records, maildir.UIDRecord{UID: uid, Name: maildir.BaseName(name)})
+	m.named = append(m.named, maildir.UIDRecord{UID: uid, Name: maildir.BaseName(name)})
 	m.mu.Unlock()
 }
 
@@ -144,7 +153,8 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 			return err
 		}
 	}
-	slices.SortFunc(m.records, func(a, b maildir.UIDRecord) int { return cmp.Compare(a.UID, b.UID) })
+	slices.SortFunc(m.named, func(a, b maildir.UIDRecord) int { return cmp.Compare(a.UID, b.UID) })
+	slices.SortFunc(m.files, func(a, b maildir.NewFile) int { return cmp.Compare(a.UID, b.UID) })
 	return maildir.UpdateUIDList(m.dir, maildir.DefaultLockOptions, func(l *maildir.UIDList) (*maildir.UIDList, error) {
 		if l == nil {
 			v := m.assigner.UIDValidity()
@@ -152,12 +162,20 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 				v = gen.Next()
 			}
 			l = maildir.NewUIDList(v)
-		} else if len(m.records) == 0 {
+		} else if len(m.named) == 0 && len(m.files) == 0 {
 			return nil, nil // nothing new: leave the list as it is
 		}
 		// a message file listed before (its file was removed without Dovecot updating
 		// the list) keeps its old UID
-		if err := l.AddSorted(m.records); err != nil {
+		for _, r := range m.named {
+			if _, listed := l.Lookup(r.Name); listed {
+				continue
+			}
+			if err := l.Add(r.UID, r.Name); err != nil {
+				return nil, fmt.Errorf("%s: %w", m.dir, err)
+			}
+		}
+		if err := l.AddNew(m.files); err != nil {
 			return nil, fmt.Errorf("%s: %w", m.dir, err)
 		}
 		if n := m.assigner.NextUID(); n > l.NextUID {

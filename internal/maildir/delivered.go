@@ -66,7 +66,8 @@ func ReadDelivered(dir string) (*Delivered, error) {
 	return d, nil
 }
 
-// Has reports whether the key was delivered by an earlier run (or recorded in this one).
+// Has reports whether the key was delivered by an earlier run (keys recorded in this run are
+// not looked at: the caller knows those).
 func (d *Delivered) Has(k Key) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -80,7 +81,8 @@ func (d *Delivered) Record(k Key) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.keys[k]; !ok {
-		d.keys[k] = struct{}{}
+		// not added to keys: a run records each key once (its keys are distinct), and the
+		// map stays as small as the file read
 		d.add = append(d.add, k)
 	}
 }

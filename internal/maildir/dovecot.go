@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +63,8 @@ type UIDList struct {
 	// Records are sorted by UID.
 	Records []UIDRecord
 
-	byName map[string]int // base name → index in Records
+	byName  map[string]int // base name → index in Records
+	pending []NewFile      // files added by AddNew after Records, not yet named
 }
 
 // NewUIDList returns an empty list with the given UIDVALIDITY and next UID 1.
@@ -82,6 +82,7 @@ func BaseName(name string) string {
 }
 
 func (l *UIDList) index() {
+	l.settle()
 	if l.byName != nil {
 		return
 	}
@@ -105,8 +106,8 @@ func (l *UIDList) Lookup(name string) (uint32, bool) {
 // highest listed UID + 1 (never 0).
 func (l *UIDList) EffectiveNextUID() uint32 {
 	n := l.NextUID
-	if k := len(l.Records); k > 0 && l.Records[k-1].UID >= n {
-		n = l.Records[k-1].UID + 1
+	if last := l.lastUID(); last >= n {
+		n = last + 1
 	}
 	if n == 0 {
 		n = 1
@@ -154,66 +155,107 @@ func (l *UIDList) Add(uid uint32, name string) error {
 	return nil
 }
 
-// AddSorted is Add for many files at once: recs are sorted by ascending UID and name each
-// file once (a name twice in recs is not detected). An empty list may keep recs' array:
-// the caller must not use recs afterwards. A file already listed is skipped: it
-// keeps its old UID. When every UID of recs is above the highest listed UID (a first or an
-// incremental conversion) the files are appended without the index Add keeps, which makes
-// listing 50,000 files cost milliseconds; otherwise it calls Add for each.
-func (l *UIDList) AddSorted(recs []UIDRecord) error {
-	if len(recs) == 0 {
+// NewFile is a message file delivered by this run, as dovecot-uidlist will list it. Its
+// name is not stored but made from the fields when the list is written (see Name), so a
+// folder's 50,000 new files take 2.4 MB of memory without a pointer for the garbage
+// collector to follow.
+type NewFile struct {
+	UID         uint32
+	Key         Key
+	MTime       int64 // Unix seconds
+	Size, VSize int64
+}
+
+// Name is the file's base name, as Name makes it.
+func (f NewFile) Name() string { return string(f.appendName(nil)) }
+
+func (f NewFile) appendName(b []byte) []byte {
+	return appendName(b, f.Key, f.MTime, f.Size, f.VSize)
+}
+
+// AddNew lists new files: files are sorted by ascending UID and are distinct (a name twice
+// is not detected). A file already listed under its name is skipped: it keeps its old UID.
+// When every UID of files is above the highest listed UID (a first or an incremental
+// conversion) the files are kept as they are and only named when the list is written;
+// otherwise each is added with Add. AddNew may keep and reorder files' array: the caller
+// must not use it afterwards.
+func (l *UIDList) AddNew(files []NewFile) error {
+	if len(files) == 0 {
 		return nil
 	}
-	var last uint32
-	if n := len(l.Records); n > 0 {
-		last = l.Records[n-1].UID
-	}
-	if recs[0].UID <= last {
-		for _, r := range recs {
-			if _, listed := l.Lookup(r.Name); listed {
+	if files[0].UID <= l.lastUID() {
+		l.settle()
+		for _, f := range files {
+			name := f.Name()
+			if _, listed := l.Lookup(name); listed {
 				continue
 			}
-			if err := l.Add(r.UID, r.Name); err != nil {
+			if err := l.Add(f.UID, name); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if len(l.Records) > 0 {
+	if len(l.Records) > 0 || len(l.pending) > 0 {
+		// files listed before under the same name keep their UID; such names exist only
+		// where the list has records
 		l.index()
-	} else {
-		l.Records = recs[:0:len(recs)] // an empty list takes over recs' array (the records are rewritten in place below)
-	}
-	l.Records = slices.Grow(l.Records, len(recs))
-	prev := last
-	for _, r := range recs {
-		base := BaseName(r.Name)
-		if l.byName != nil {
-			if _, listed := l.byName[base]; listed {
-				continue
+		kept := files[:0]
+		for _, f := range files {
+			if _, listed := l.byName[f.Name()]; !listed {
+				kept = append(kept, f)
 			}
 		}
-		if err := checkListName(base); err != nil {
-			return err
-		}
+		files = kept
+	}
+	prev := l.lastUID()
+	for _, f := range files {
 		switch {
-		case r.UID == prev:
-			return fmt.Errorf("dovecot-uidlist: UID %d is already used by %s, cannot give it to %s", r.UID, l.Records[len(l.Records)-1].Name, base)
-		case r.UID < prev:
-			return fmt.Errorf("dovecot-uidlist: UIDs not ascending (%d after %d) (internal error)", r.UID, prev)
-		case r.UID == math.MaxUint32:
-			return fmt.Errorf("dovecot-uidlist: UID %d for %s is out of range (1..4294967294)", r.UID, base)
+		case f.UID == prev:
+			return fmt.Errorf("dovecot-uidlist: UID %d given to two files, the second %s (internal error)", f.UID, f.Name())
+		case f.UID < prev:
+			return fmt.Errorf("dovecot-uidlist: UIDs not ascending (%d after %d) (internal error)", f.UID, prev)
+		case f.UID == math.MaxUint32:
+			return fmt.Errorf("dovecot-uidlist: UID %d for %s is out of range (1..4294967294)", f.UID, f.Name())
 		}
-		l.Records = append(l.Records, UIDRecord{UID: r.UID, Name: base})
-		if l.byName != nil {
-			l.byName[base] = len(l.Records) - 1
-		}
-		prev = r.UID
+		prev = f.UID
+	}
+	if len(l.pending) == 0 {
+		l.pending = files
+	} else {
+		l.pending = append(l.pending, files...)
 	}
 	if prev >= l.NextUID {
 		l.NextUID = prev + 1
 	}
 	return nil
+}
+
+// lastUID is the highest UID listed (0 for an empty list).
+func (l *UIDList) lastUID() uint32 {
+	if n := len(l.pending); n > 0 {
+		return l.pending[n-1].UID
+	}
+	if n := len(l.Records); n > 0 {
+		return l.Records[n-1].UID
+	}
+	return 0
+}
+
+// settle turns the files kept by AddNew into Records (for Lookup, Add and callers that read
+// Records).
+func (l *UIDList) settle() {
+	if len(l.pending) == 0 {
+		return
+	}
+	for _, f := range l.pending {
+		name := f.Name()
+		l.Records = append(l.Records, UIDRecord{UID: f.UID, Name: name})
+		if l.byName != nil {
+			l.byName[name] = len(l.Records) - 1
+		}
+	}
+	l.pending = nil
 }
 
 func checkListName(base string) error {
@@ -452,6 +494,17 @@ func (l *UIDList) write(out io.Writer) error {
 		b.WriteString(" :")
 		b.WriteString(BaseName(r.Name))
 		b.WriteByte('\n')
+	}
+	var line [160]byte
+	for _, f := range l.pending {
+		if f.UID <= prev {
+			return fmt.Errorf("dovecot-uidlist: UIDs not ascending (%d after %d)", f.UID, prev)
+		}
+		prev = f.UID
+		n := strconv.AppendUint(line[:0], uint64(f.UID), 10)
+		n = append(n, " :"...)
+		n = append(f.appendName(n), '\n')
+		b.Write(n)
 	}
 	return b.Flush()
 }

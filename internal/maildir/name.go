@@ -36,8 +36,17 @@ func Name(key Key, mtime time.Time, size, vsize int64) string {
 // name is Name, with ":2,<flags>" appended when info is set: one allocation.
 func name(key Key, mtime time.Time, size, vsize int64, info bool, flags string) string {
 	var a [128]byte
-	b := a[:0]
-	b = strconv.AppendInt(b, mtime.Unix(), 10)
+	b := appendName(a[:0], key, mtime.Unix(), size, vsize)
+	if info {
+		b = append(b, ":2,"...)
+		b = append(b, flags...)
+	}
+	return string(b)
+}
+
+// appendName appends Name's result to b.
+func appendName(b []byte, key Key, mtime int64, size, vsize int64) []byte {
+	b = strconv.AppendInt(b, mtime, 10)
 	b = append(b, ".M"...)
 	b = strconv.AppendUint(b, uint64(key.N), 10)
 	b = append(b, 'H')
@@ -46,12 +55,7 @@ func name(key Key, mtime time.Time, size, vsize int64, info bool, flags string) 
 	b = append(b, ",S="...)
 	b = strconv.AppendInt(b, size, 10)
 	b = append(b, ",W="...)
-	b = strconv.AppendInt(b, vsize, 10)
-	if info {
-		b = append(b, ":2,"...)
-		b = append(b, flags...)
-	}
-	return string(b)
+	return strconv.AppendInt(b, vsize, 10)
 }
 
 // parseKey extracts the key from a file name made by Name (with or without info, flags or

@@ -233,8 +233,7 @@ type Temp struct {
 	buf   []byte
 	sizer Sizer
 	done  bool
-	err   error  // why the temp file was removed
-	final string // the name in new/ or cur/, once committed
+	err   error // why the temp file was removed
 
 	prev, next *Temp // in the writer's list of live temps
 }
@@ -319,9 +318,6 @@ func (w *Writer) putBuf(b []byte) {
 }
 
 func (t *Temp) path() string { return filepath.Join(t.w.tmpDir, t.name) }
-
-// Name is the file's name in new/ or cur/ ("" until Commit queued it).
-func (t *Temp) Name() string { return t.final }
 
 // Size is the number of bytes written so far.
 func (t *Temp) Size() int64 { return t.sizer.Size() }
@@ -504,7 +500,6 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		return t.fail("close", err)
 	}
 	final := name(key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
-	t.final = final
 	t.done = true
 	w.putBuf(t.buf)
 	t.buf = nil
@@ -733,6 +728,7 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	w.closeFDs()
+	w.keys, w.existing = nil, nil // a closed writer is asked nothing more: free the memory
 	return err
 }
 

@@ -2,36 +2,48 @@ package maildir
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-func recs(uids ...uint32) []UIDRecord {
-	var r []UIDRecord
+func newFiles(uids ...uint32) []NewFile {
+	var fs []NewFile
 	for _, u := range uids {
-		r = append(r, UIDRecord{UID: u, Name: fmt.Sprintf("%d.M0Hx.mb2md,S=1,W=1:2,S", u)})
+		var k Key
+		k.Hash[0], k.N = byte(u), u%3
+		fs = append(fs, NewFile{UID: u, Key: k, MTime: 1420071676 + int64(u), Size: 100 + int64(u), VSize: 110 + int64(u)})
+	}
+	return fs
+}
+
+func names(fs []NewFile) []UIDRecord {
+	var r []UIDRecord
+	for _, f := range fs {
+		r = append(r, UIDRecord{UID: f.UID, Name: f.Name()})
 	}
 	return r
 }
 
-// AddSorted must list exactly what a loop of Lookup+Add lists, on its fast path (all UIDs
-// above the list) and on its slow path (UIDs below or between listed ones).
-func TestAddSortedMatchesAdd(t *testing.T) {
+// AddNew must list exactly what a loop of Lookup+Add lists, on its fast path (all UIDs
+// above the list: the files are named only when written) and on its slow path (UIDs below
+// or between listed ones), and Lookup must see the files either way.
+func TestAddNewMatchesAdd(t *testing.T) {
 	cases := []struct {
 		name     string
 		existing []UIDRecord
-		add      []UIDRecord
+		add      []NewFile
 	}{
-		{"fresh list", nil, recs(1, 2, 3, 10)},
-		{"appended after listed", recs(1, 2), recs(3, 7)},
-		{"appended, one already listed keeps its UID", recs(1, 2), append(recs(5), UIDRecord{UID: 6, Name: recs(2)[0].Name})},
-		{"below the listed UIDs", recs(5, 9), recs(1, 7, 12)},
-		{"nothing", recs(1), nil},
+		{"fresh list", nil, newFiles(1, 2, 3, 10)},
+		{"appended after listed", names(newFiles(1, 2)), newFiles(3, 7)},
+		{"appended, one already listed keeps its UID", names(newFiles(1, 2)), append(newFiles(5), NewFile{UID: 6, Key: newFiles(2)[0].Key, MTime: newFiles(2)[0].MTime, Size: 102, VSize: 112})},
+		{"below the listed UIDs", names(newFiles(5, 9)), newFiles(1, 7, 12)},
+		{"nothing", names(newFiles(1)), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -43,7 +55,7 @@ func TestAddSortedMatchesAdd(t *testing.T) {
 					}
 				}
 			}
-			for _, r := range c.add {
+			for _, r := range names(c.add) {
 				if _, listed := want.Lookup(r.Name); listed {
 					continue
 				}
@@ -51,8 +63,12 @@ func TestAddSortedMatchesAdd(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := got.AddSorted(c.add); err != nil {
+			add := names(c.add)
+			if err := got.AddNew(slices.Clone(c.add)); err != nil {
 				t.Fatal(err)
+			}
+			if g, w := got.EffectiveNextUID(), want.EffectiveNextUID(); g != w {
+				t.Errorf("next UID %d, want %d", g, w)
 			}
 			wb, err := want.Bytes()
 			if err != nil {
@@ -64,34 +80,44 @@ func TestAddSortedMatchesAdd(t *testing.T) {
 				t.Fatal(err)
 			}
 			if string(wb) != string(gb) {
-				t.Errorf("AddSorted gave\n%s\nAdd gave\n%s", gb, wb)
+				t.Errorf("AddNew gave\n%s\nAdd gave\n%s", gb, wb)
 			}
-			for _, r := range c.add {
-				if _, ok := got.Lookup(r.Name); !ok {
-					t.Errorf("%s not listed after AddSorted", r.Name)
+			for _, r := range add {
+				gu, ok := got.Lookup(r.Name)
+				wu, _ := want.Lookup(r.Name)
+				if !ok || gu != wu {
+					t.Errorf("%s: UID %d (listed %v) after AddNew, want %d", r.Name, gu, ok, wu)
 				}
 			}
 		})
 	}
 }
 
-func TestAddSortedRejects(t *testing.T) {
+func TestAddNewRejects(t *testing.T) {
+	f := newFiles(3)[0]
 	for _, c := range []struct {
 		name string
-		add  []UIDRecord
+		add  []NewFile
 		want string
 	}{
-		{"same UID twice", append(recs(3), UIDRecord{UID: 3, Name: "other"}), "UID 3 is already used"},
-		{"descending", append(recs(5), recs(4)...), "not ascending"},
-		{"UID out of range", recs(4294967295), "out of range"},
-		{"line break in name", []UIDRecord{{UID: 1, Name: "a\nb"}}, "line break"},
+		{"same UID twice", append(newFiles(3), NewFile{UID: 3, Key: Key{N: 9}}), "UID 3 given to two files"},
+		{"descending", append(newFiles(5), newFiles(4)...), "not ascending"},
+		{"UID out of range", []NewFile{{UID: 4294967295, Key: f.Key}}, "out of range"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := NewUIDList(1).AddSorted(c.add)
+			err := NewUIDList(1).AddNew(c.add)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("AddSorted(%v) = %v, want an error with %q", c.add, err, c.want)
+				t.Fatalf("AddNew(%v) = %v, want an error with %q", c.add, err, c.want)
 			}
 		})
+	}
+}
+
+// A NewFile's name is the name Writer gives the file it delivers.
+func TestNewFileNameIsWriterName(t *testing.T) {
+	f := newFiles(42)[0]
+	if got, want := f.Name(), Name(f.Key, time.Unix(f.MTime, 0), f.Size, f.VSize); got != want {
+		t.Fatalf("NewFile.Name() = %q, Name() = %q", got, want)
 	}
 }
 
