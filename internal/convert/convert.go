@@ -236,10 +236,12 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	}
 	defer closeSource()
 	loc := opt.Loc
+	froms := &fromCache{}
 	rd := mbox.NewReader(f, mbox.Options{
 		Format: opt.Format,
 		IsSeparator: func(line []byte) bool {
-			_, _, ok := datefix.DovecotFromDate(line, loc)
+			t, _, ok := datefix.DovecotFromDate(line, loc)
+			froms.put(line, t, ok)
 			return ok
 		},
 		Strip:   hiddenHeaders,
@@ -269,7 +271,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		return err
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered, progress: opt.Progress,
-		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta}
+		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta, froms: froms}
 	g, gctx := errgroup.WithContext(ctx)
 	// Jobs travel in batches: one channel hand-off (one goroutine wake-up) per batch rather
 	// than per message. A batch goes out when it is full or when the reader finds no free
@@ -432,6 +434,39 @@ type mailboxConv struct {
 	claimed map[maildir.Key]bool // keys taken by messages of this run
 
 	headers []mailflag.Header // read's scratch space (reader goroutine only)
+	froms   *fromCache        // the From_ dates the reader parsed (reader goroutine only)
+}
+
+// fromCache remembers the last two From_ lines the reader checked with DovecotFromDate and
+// what it read: the line of the message being converted and the next one (checked before
+// the message ends), so the date policy does not parse the line a second time.
+type fromCache struct {
+	e    [2]fromEntry
+	next int
+}
+
+type fromEntry struct {
+	line []byte
+	t    time.Time
+	ok   bool
+}
+
+func (c *fromCache) put(line []byte, t time.Time, ok bool) {
+	e := &c.e[c.next]
+	e.line = append(e.line[:0], line...)
+	e.t, e.ok = t, ok
+	c.next ^= 1
+}
+
+// inputs fills in the From_ date of line when the cache has it.
+func (c *fromCache) inputs(in datefix.Inputs) datefix.Inputs {
+	for i := range c.e {
+		if e := &c.e[i]; e.line != nil && bytes.Equal(e.line, in.FromLine) {
+			in.FromKnown, in.FromTime, in.FromOK = true, e.t, e.ok
+			break
+		}
+	}
+	return in
 }
 
 func (c *mailboxConv) addReaderWarnings(rd *mbox.Reader) {
@@ -541,7 +576,7 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 	for _, d := range dropped {
 		c.warn(msg.Line, "keyword %q not kept: a Maildir folder holds at most 26 keywords", d)
 	}
-	t, src := c.policy.Resolve(datefix.Inputs{FromLine: msg.FromLine, Received: received, Date: date, FileMTime: c.mtime})
+	t, src := c.policy.Resolve(c.froms.inputs(datefix.Inputs{FromLine: msg.FromLine, Received: received, Date: date, FileMTime: c.mtime}))
 	c.mu.Lock()
 	c.r.Messages++
 	c.r.DateSources[src.String()]++
@@ -556,6 +591,11 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 	if exists {
 		c.count(j, false, 0)
 		return fail(nil)
+	}
+	if c.delivered != nil {
+		// listed in mbox order (the same on every run); the list is saved only once every
+		// message is delivered
+		c.delivered.Record(j.key)
 	}
 	return true, nil
 }
@@ -590,9 +630,6 @@ func (c *mailboxConv) deliver(j *job) error {
 	}
 	if vsize >= 0 && j.uid != 0 {
 		c.meta.recordNew(maildir.NewFile{UID: j.uid, Key: j.key, MTime: j.t.Unix(), Size: size, VSize: vsize})
-	}
-	if c.delivered != nil {
-		c.delivered.Record(j.key)
 	}
 	c.count(j, true, size)
 	return nil

@@ -322,3 +322,22 @@ func TestMB2MDDateStringPerl(t *testing.T) {
 		}
 	}
 }
+
+// With FromKnown the default policy takes the caller's parse of the From_ line (and its
+// "did not parse" verdict) instead of parsing the line again.
+func TestResolveFromKnown(t *testing.T) {
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	p := Policy{Now: now, Loc: time.UTC}
+	line := []byte("From a@b Sat Jan  3 01:05:34 1996")
+	given := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if got, src := p.Resolve(Inputs{FromLine: line, FromKnown: true, FromTime: given, FromOK: true}); !got.Equal(given) || src != FromLine {
+		t.Errorf("known date: %v from %v, want %v from the From_ line", got, src, given)
+	}
+	mtime := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got, src := p.Resolve(Inputs{FromLine: line, FromKnown: true, FromOK: false, FileMTime: mtime}); src != FileMTime || !got.Equal(mtime) {
+		t.Errorf("known unparseable: %v from %v, want the file mtime", got, src)
+	}
+	if got, src := p.Resolve(Inputs{FromLine: line}); src != FromLine || got.Year() != 1996 {
+		t.Errorf("unknown: %v from %v, want the line's own date", got, src)
+	}
+}

@@ -36,6 +36,13 @@ type Inputs struct {
 	Received  string    // value of the LAST Received: header (unfolded); date is after the last ';'
 	Date      string    // value of the Date: header
 	FileMTime time.Time // mtime of the source mbox file
+
+	// FromKnown says that FromTime and FromOK already hold DovecotFromDate's result for
+	// FromLine (a caller that parsed it to find the separator), so the default mode does
+	// not parse it again.
+	FromKnown bool
+	FromTime  time.Time
+	FromOK    bool
 }
 
 // Policy decides how dates are read.
@@ -82,7 +89,11 @@ func (p Policy) Resolve(in Inputs) (time.Time, Source) {
 		return !t.Before(time.Unix(0, 0)) && !t.After(p.Now.Add(24*time.Hour))
 	}
 	if len(in.FromLine) > 0 {
-		if t, _, ok := DovecotFromDate(in.FromLine, loc); ok && usable(t) {
+		t, ok := in.FromTime, in.FromOK
+		if !in.FromKnown {
+			t, _, ok = DovecotFromDate(in.FromLine, loc)
+		}
+		if ok && usable(t) {
 			return t, FromLine
 		}
 	}

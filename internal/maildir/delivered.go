@@ -2,15 +2,12 @@ package maildir
 
 import (
 	"bufio"
-	"cmp"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,20 +84,9 @@ func (d *Delivered) Record(k Key) {
 	}
 }
 
-// compareKeys orders keys by hash (as bytes), then N.
-func compareKeys(a, b Key) int {
-	if c := cmp.Compare(binary.BigEndian.Uint64(a.Hash[:8]), binary.BigEndian.Uint64(b.Hash[:8])); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(binary.BigEndian.Uint64(a.Hash[8:]), binary.BigEndian.Uint64(b.Hash[8:])); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.N, b.N)
-}
-
-// Save appends the recorded keys to the file and syncs it. Call it only after the messages
-// are delivered: a key listed for a message that is not in the folder means "deleted by the
-// user", so listing one too early could lose it.
+// Save appends the recorded keys to the file, in the order recorded, and syncs it. Call it
+// only after the messages are delivered: a key listed for a message that is not in the
+// folder means "deleted by the user", so listing one too early could lose it.
 func (d *Delivered) Save() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -112,8 +98,6 @@ func (d *Delivered) Save() error {
 	if err != nil {
 		return pathErr("open", p, err)
 	}
-	// sorted, so that the same run always writes the same file
-	slices.SortFunc(d.add, compareKeys)
 	w := bufio.NewWriterSize(f, 64<<10)
 	var line [64]byte
 	for _, k := range d.add {

@@ -56,6 +56,7 @@ const (
 	defaultBatchFiles = 256
 	defaultBatchBytes = 64 << 20
 	tempBufSize       = 64 << 10 // a typical message is written with one write(2)
+	directWrite       = 4 << 10  // a first Write this large goes straight to the file
 	maxFreeBufs       = 8
 )
 
@@ -351,6 +352,14 @@ func (t *Temp) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	t.sizer.Add(p)
+	if len(t.buf) == 0 && len(p) >= directWrite {
+		// a whole message in one piece (the usual case): one write(2) from the caller's
+		// buffer, without copying it into ours first
+		if err := t.writeAll(p); err != nil {
+			return 0, t.fail("write", err)
+		}
+		return len(p), nil
+	}
 	if len(t.buf)+len(p) <= cap(t.buf) {
 		t.buf = append(t.buf, p...)
 		return len(p), nil
@@ -474,10 +483,6 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	default:
 		_ = t.remove()
 		return fmt.Errorf("commit %s: subdirectory %q is neither new nor cur (internal error)", t.path(), subdir)
-	}
-	if w.Has(key) {
-		_ = t.remove()
-		return ErrExists
 	}
 	if err := t.flushBuf(); err != nil {
 		return t.fail("write", err)
