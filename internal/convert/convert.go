@@ -260,7 +260,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	if err != nil {
 		return err
 	}
-	meta, err := openMeta(dir)
+	meta, err := openMeta(dir, isBlind(opt.Sink))
 	if err != nil {
 		sink.Abort()
 		return err
@@ -417,6 +417,9 @@ type job struct {
 	info   string
 	line   int64  // of the From_ line
 	uid    uint32 // IMAP UID for dovecot-uidlist
+	// for a dry run's report (see Delivery)
+	uidKept     bool
+	uidValidity uint32
 }
 
 type mailboxConv struct {
@@ -571,7 +574,7 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 		c.warn(msg.Line, "folder-data pseudo message (X-IMAP) not converted, as Dovecot hides it")
 		return fail(nil)
 	}
-	j.uid = u.UID
+	j.uid, j.uidKept, j.uidValidity = u.UID, u.Kept, c.meta.assigner.SourceUIDValidity()
 	letters, dropped := c.meta.letters(flags.Keywords)
 	for _, d := range dropped {
 		c.warn(msg.Line, "keyword %q not kept: a Maildir folder holds at most 26 keywords", d)
@@ -617,8 +620,8 @@ func (c *mailboxConv) deliver(j *job) error {
 	if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
 		vsize = vs.VSize()
 	}
-	if sl, ok := j.tmp.(sourceLiner); ok {
-		sl.SourceLine(j.line)
+	if sn, ok := j.tmp.(sourceNoter); ok {
+		sn.NoteSource(sourceInfo{line: j.line, uid: j.uid, uidKept: j.uidKept, uidValidity: j.uidValidity})
 	}
 	err = j.tmp.Commit(j.key, j.t, j.t, j.subdir, j.info)
 	if errors.Is(err, maildir.ErrExists) {

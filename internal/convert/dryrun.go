@@ -29,6 +29,12 @@ type Delivery struct {
 	VSize  int64       // bytes with every bare LF counted as CRLF (W=)
 	SHA256 [32]byte    // of the content
 	Line   int64       // line of the message's From_ line in the source (0: unknown)
+	// UID is the IMAP UID the conversion lists for the message in dovecot-uidlist (0:
+	// none, as in --compat); UIDKept says it is the message's own X-UID. UIDValidity is the
+	// source's X-IMAPbase UIDVALIDITY (0: the source has none).
+	UID         uint32
+	UIDKept     bool
+	UIDValidity uint32
 }
 
 // DryRunSink is the Sink of a dry run (design rule 3): the Maildir writer is never built, and
@@ -177,7 +183,7 @@ type dryTemp struct {
 	f     *dryFolder
 	h     hash.Hash
 	sizer maildir.Sizer
-	line  int64
+	src   sourceInfo
 	done  bool
 }
 
@@ -195,8 +201,8 @@ func (t *dryTemp) Write(p []byte) (int, error) {
 
 func (t *dryTemp) Size() int64 { return t.sizer.Size() }
 
-// SourceLine implements sourceLiner.
-func (t *dryTemp) SourceLine(line int64) { t.line = line }
+// NoteSource implements sourceNoter.
+func (t *dryTemp) NoteSource(s sourceInfo) { t.src = s }
 
 func (t *dryTemp) Commit(key maildir.Key, mtime, atime time.Time, subdir, flags string) error {
 	if t.done {
@@ -222,7 +228,8 @@ func (t *dryTemp) Commit(key maildir.Key, mtime, atime time.Time, subdir, flags 
 			name += ":2," + flags
 		}
 		d := Delivery{Dir: f.dir, Key: key, Name: name, Subdir: subdir, Info: flags, MTime: mtime,
-			Size: t.sizer.Size(), VSize: t.sizer.VSize(), Line: t.line}
+			Size: t.sizer.Size(), VSize: t.sizer.VSize(), Line: t.src.line,
+			UID: t.src.uid, UIDKept: t.src.uidKept, UIDValidity: t.src.uidValidity}
 		t.h.Sum(d.SHA256[:0])
 		f.s.OnDelivery(d)
 	}
@@ -275,9 +282,17 @@ func FileSum(path string) (os.FileInfo, [32]byte, error) {
 	return st, sum, nil
 }
 
-// sourceLiner is implemented by Temps that want to know the source line of their message;
+// sourceNoter is implemented by Temps that want to know where their message comes from;
 // deliver tells them before Commit.
-type sourceLiner interface{ SourceLine(line int64) }
+type sourceNoter interface{ NoteSource(sourceInfo) }
+
+// sourceInfo is what the source says about a message beyond its content.
+type sourceInfo struct {
+	line        int64  // of the From_ line
+	uid         uint32 // given in dovecot-uidlist
+	uidKept     bool   // the message's own X-UID
+	uidValidity uint32 // the source's X-IMAPbase UIDVALIDITY (0: none)
+}
 
 // contentComparer is implemented by Temps that keep no content (dry run): sameContent asks
 // them instead of reading the content back.

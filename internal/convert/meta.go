@@ -33,10 +33,15 @@ type blindSink interface {
 // readDelivered loads the folder's list of delivered keys, unless the sink ignores what
 // is at the destination (a fresh dry run, as verify uses).
 func readDelivered(sink Sink, dir string) (*maildir.Delivered, error) {
-	if b, ok := sink.(blindSink); ok && b.Blind() {
+	if isBlind(sink) {
 		return nil, nil
 	}
 	return maildir.ReadDelivered(dir)
+}
+
+func isBlind(sink Sink) bool {
+	b, ok := sink.(blindSink)
+	return ok && b.Blind()
 }
 
 // folderMeta carries what Dovecot keeps beside the messages of one folder: UIDs (from
@@ -57,10 +62,15 @@ type folderMeta struct {
 }
 
 // openMeta reads the folder's existing dovecot-uidlist and dovecot-keywords (a folder that
-// does not exist yet has neither).
-func openMeta(dir string) (*folderMeta, error) {
+// does not exist yet has neither). A fresh dry run (fresh) ignores the uidlist: its UIDs are
+// those of a first conversion.
+func openMeta(dir string, fresh bool) (*folderMeta, error) {
 	m := &folderMeta{dir: dir, assigner: mailflag.NewUIDAssigner(), dropped: map[string]bool{}}
-	l, err := maildir.ReadUIDList(dir)
+	var l *maildir.UIDList
+	err := fs.ErrNotExist
+	if !fresh {
+		l, err = maildir.ReadUIDList(dir)
+	}
 	switch {
 	case err == nil:
 		m.list = l

@@ -38,7 +38,13 @@ const (
 	Extra         Kind = "extra"          // a file named by mb2md that no source message explains
 	Foreign       Kind = "foreign"        // a file not written by mb2md (mail delivered since)
 	MissingFolder Kind = "missing_folder" // a folder of the source is not in the Maildir
-	SourceError   Kind = "source_error"   // the source could not be read: nothing verified for it
+	// IMAP continuity (not checked for --compat, which writes no dovecot-uidlist):
+	UIDListMissing     Kind = "uidlist_missing"     // the folder has no dovecot-uidlist
+	UIDMissing         Kind = "uid_missing"         // a message's file is not in dovecot-uidlist
+	UIDChanged         Kind = "uid_changed"         // a message's X-UID is not its UID
+	UIDOrder           Kind = "uid_order"           // UIDs do not follow the mbox order
+	UIDValidityChanged Kind = "uidvalidity_changed" // not the source's X-IMAPbase UIDVALIDITY
+	SourceError        Kind = "source_error"        // the source could not be read: nothing verified for it
 )
 
 // Options control a verification.
@@ -248,6 +254,8 @@ func checkFolder(f *Folder, ds []convert.Delivery, opt Options) error {
 		byHash[d.Key.Hash] = append(byHash[d.Key.Hash], d)
 		bySum[d.SHA256] = d
 	}
+	prim := make([]*actual, len(ds)) // the file of each message (nil: none)
+	good := make([]bool, len(ds))    // present once, right bytes, flags, mtime (and UID)
 	for i := range ds {
 		d := &ds[i]
 		cands := byKey[d.Key]
@@ -275,6 +283,7 @@ func checkFolder(f *Folder, ds []convert.Delivery, opt Options) error {
 			f.add(opt, Problem{Kind: ChangedBytes, Line: d.Line, File: primary.path, Detail: detail})
 		}
 		primary.used = true
+		prim[i] = primary
 		ok := primary.same(d)
 		for _, a := range cands {
 			if a == primary {
@@ -300,9 +309,7 @@ func checkFolder(f *Folder, ds []convert.Delivery, opt Options) error {
 			f.add(opt, Problem{Kind: FlagsChanged, Line: d.Line, File: primary.path,
 				Detail: fmt.Sprintf("flags %q, the conversion gave %q", got, d.Info)})
 		}
-		if ok && len(cands) == 1 {
-			f.OK++
-		}
+		good[i] = ok && len(cands) == 1
 	}
 	for _, a := range all {
 		if a.used {
@@ -325,6 +332,66 @@ func checkFolder(f *Folder, ds []convert.Delivery, opt Options) error {
 			}
 		}
 		f.add(opt, Problem{Kind: Foreign, File: a.path, Detail: "a file not written by mb2md (delivered or copied since the conversion?)"})
+	}
+	if !opt.Convert.Compat {
+		if err := checkUIDs(f, ds, prim, good, opt); err != nil {
+			return err
+		}
+	}
+	for _, g := range good {
+		if g {
+			f.OK++
+		}
+	}
+	return nil
+}
+
+// checkUIDs checks what IMAP clients and POP3 UIDLs depend on: every message file is in the
+// folder's dovecot-uidlist, a message keeps its own X-UID, UIDs ascend in mbox order (the
+// order clients saw) and UIDVALIDITY is the source's. ds are sorted by source line, prim[i]
+// is the file of ds[i]; good[i] is cleared for a message with a wrong UID.
+func checkUIDs(f *Folder, ds []convert.Delivery, prim []*actual, good []bool, opt Options) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	l, err := maildir.ReadUIDList(f.Dest)
+	if errors.Is(err, fs.ErrNotExist) {
+		f.add(opt, Problem{Kind: UIDListMissing, File: filepath.Join(f.Dest, maildir.UIDListName),
+			Detail: fmt.Sprintf("no dovecot-uidlist: Dovecot will give the %d messages new UIDs, and IMAP and POP3 clients download them all again", len(ds))})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if v := ds[0].UIDValidity; v != 0 && l.UIDValidity != v {
+		f.add(opt, Problem{Kind: UIDValidityChanged, File: filepath.Join(f.Dest, maildir.UIDListName),
+			Detail: fmt.Sprintf("UIDVALIDITY %d, the source's X-IMAPbase has %d: clients drop their cache of the folder", l.UIDValidity, v)})
+	}
+	var prev uint32
+	var prevLine int64
+	for i := range ds {
+		d, a := &ds[i], prim[i]
+		if a == nil || d.UID == 0 {
+			continue
+		}
+		uid, listed := l.Lookup(a.e.Name)
+		switch {
+		case !listed:
+			good[i] = false
+			f.add(opt, Problem{Kind: UIDMissing, Line: d.Line, File: a.path,
+				Detail: "not in dovecot-uidlist: Dovecot will give it a new UID, and clients download it again"})
+			continue
+		case d.UIDKept && uid != d.UID:
+			good[i] = false
+			f.add(opt, Problem{Kind: UIDChanged, Line: d.Line, File: a.path,
+				Detail: fmt.Sprintf("UID %d, its X-UID is %d", uid, d.UID)})
+		}
+		if uid <= prev {
+			good[i] = false
+			f.add(opt, Problem{Kind: UIDOrder, Line: d.Line, File: a.path,
+				Detail: fmt.Sprintf("UID %d is not above UID %d of the message before it (line %d): clients see the messages in another order", uid, prev, prevLine)})
+		}
+		prev, prevLine = uid, d.Line
 	}
 	return nil
 }
