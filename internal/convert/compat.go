@@ -23,7 +23,7 @@ const maxCompatHeader = 4096
 // compatMsg collects what --compat needs of one message while the reader streams it.
 type compatMsg struct {
 	c     *mailboxConv
-	tmp   Temp
+	j     *job // the content goes into its buffer, or its temp file once it outgrows it
 	h     maildir.Fingerprint
 	flags map[byte]bool
 
@@ -32,25 +32,59 @@ type compatMsg struct {
 	haveDate       bool
 }
 
-// Write implements io.Writer: the content goes to a temp file (created on the first byte)
-// and into the fingerprint.
+// Write implements io.Writer: the content goes into the job's buffer and, each time the
+// message outgrows it, on into a temp file. The reader writes line by line; the buffer
+// turns that into large writes and large fingerprint updates (the CRCs are slow on
+// short pieces).
 func (m *compatMsg) Write(p []byte) (int, error) {
-	if m.tmp == nil {
+	j := m.j
+	n := len(p)
+	for len(p) > 0 {
+		if len(j.buf) == cap(j.buf) {
+			if err := m.spill(); err != nil {
+				return 0, err
+			}
+		}
+		k := copy(j.buf[len(j.buf):cap(j.buf)], p)
+		j.buf = j.buf[:len(j.buf)+k]
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// spill moves the buffered content into the message's temp file (made on the first spill).
+func (m *compatMsg) spill() error {
+	j := m.j
+	if j.tmp == nil {
 		t, err := m.c.sink.Create()
 		if err != nil {
-			return 0, err
+			return err
 		}
-		m.tmp = t
+		j.tmp = t
 	}
-	n, err := m.tmp.Write(p)
-	m.h.Write(p[:n])
-	return n, err
+	m.h.Write(j.buf)
+	if _, err := j.tmp.Write(j.buf); err != nil {
+		return err
+	}
+	j.buf = j.buf[:0]
+	return nil
+}
+
+// finish completes the fingerprint once the whole message was written: a message that
+// outgrew the buffer has the rest of it written to its temp file; a small one stays in the
+// buffer for the writer.
+func (m *compatMsg) finish() error {
+	if m.j.tmp != nil {
+		return m.spill()
+	}
+	m.h.Write(m.j.buf)
+	return nil
 }
 
 func (m *compatMsg) abort() {
-	if m.tmp != nil {
-		_ = m.tmp.Abort()
-		m.tmp = nil
+	if m.j.tmp != nil {
+		_ = m.j.tmp.Abort()
+		m.j.tmp = nil
 	}
 }
 
@@ -58,8 +92,11 @@ func (m *compatMsg) abort() {
 // letter, so pooling the results of single lines equals pooling the lines), and the last
 // Received: and first Date: values, unfolded and bounded, for the date fallback.
 func (m *compatMsg) header(line []byte) {
-	for _, l := range []byte(mailflag.Compat([]string{string(line)})) {
-		m.flags[l] = true
+	if len(line) > 0 && (line[0] == 'S' || line[0] == 'X' || line[0] == 'x') {
+		// only Status:, X-Status:, X-Mozilla-Status: and X-Evolution: carry flags
+		for _, l := range []byte(mailflag.Compat([]string{string(line)})) {
+			m.flags[l] = true
+		}
 	}
 	if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 		if m.inReceived {
@@ -130,43 +167,28 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Compat: true, Now: opt.Now, Loc: opt.Loc},
 		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, delivered: delivered, progress: opt.Progress}
-	fail := func(err error) error {
-		if cur != nil {
-			cur.abort()
-		}
-		sink.Abort()
-		for _, w := range rd.Warnings() {
-			r.Warnings = append(r.Warnings, Warning{Line: w.Line, Message: w.Message})
-		}
-		return err
-	}
-	for {
-		if ctx.Err() != nil {
-			return fail(ErrInterrupted)
-		}
-		cur = &compatMsg{c: c, flags: map[byte]bool{}}
+	err = c.pipeline(ctx, opt, func(j *job) (bool, error) {
+		cur = &compatMsg{c: c, j: j, flags: map[byte]bool{}}
 		msg, err := rd.Next(cur)
 		if err == io.EOF {
-			break
+			return false, io.EOF
 		}
 		var fe *mbox.FormatError
 		if errors.As(err, &fe) {
 			r.NotMbox = true
-			return fail(fmt.Errorf("%s:%d: not an mbox file: %s; nothing converted from it", mb.Path, fe.Line, fe.Reason))
+			return false, fmt.Errorf("%s:%d: not an mbox file: %s; nothing converted from it", mb.Path, fe.Line, fe.Reason)
 		}
 		if err != nil {
-			return fail(fmt.Errorf("read %s: %w", mb.Path, err))
+			return false, fmt.Errorf("read %s: %w", mb.Path, err)
 		}
-		if err := c.compatDeliver(cur, msg); err != nil {
-			return fail(err)
-		}
-	}
+		return c.compatRead(cur, msg)
+	})
 	cur = nil
 	for _, w := range rd.Warnings() {
 		r.Warnings = append(r.Warnings, Warning{Line: w.Line, Message: w.Message})
 	}
 	sortWarnings(r.Warnings)
-	if err := sink.Close(); err != nil {
+	if err := closeSink(ctx, sink, err); err != nil {
 		return err
 	}
 	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() && delivered != nil {
@@ -175,22 +197,20 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 	return nil
 }
 
-// compatDeliver dates and delivers one message read by the MB2MDReader.
-func (c *mailboxConv) compatDeliver(m *compatMsg, msg *mbox.MB2MDMessage) error {
+// compatRead dates one message the MB2MDReader read into m.j and claims its key; false: the
+// message is not delivered (the pseudo message, or one already there).
+func (c *mailboxConv) compatRead(m *compatMsg, msg *mbox.MB2MDMessage) (bool, error) {
 	if msg.Dummy {
 		m.abort()
 		c.warn(msg.Line, "UW-IMAP folder-data pseudo message (Subject %q) not converted, as mb2md does", mbox.UWDummySubject)
-		return nil
-	}
-	if m.tmp == nil { // an empty message
-		if _, err := m.Write(nil); err != nil {
-			return err
-		}
+		return false, nil
 	}
 	t, src := c.policy.Resolve(datefix.Inputs{FromLine: msg.FromLine, Received: string(m.received),
 		Date: string(m.date), FileMTime: c.mtime})
+	c.mu.Lock()
 	c.r.Messages++
 	c.r.DateSources[src.String()]++
+	c.mu.Unlock()
 	if src != datefix.FromLine {
 		c.warn(msg.Line, "From_ line date %q cannot be parsed by Date::Parse: mb2md 3.20 would have set mtime 0 (1970-01-01, bug B2); taken from the %s instead (%s)",
 			datefix.MB2MDDateString(string(msg.FromLine)), strings.ReplaceAll(src.String(), "_", " "), t.UTC().Format(time.RFC3339))
@@ -198,23 +218,33 @@ func (c *mailboxConv) compatDeliver(m *compatMsg, msg *mbox.MB2MDMessage) error 
 	if msg.EndedInHeaders {
 		c.warn(msg.Line, "the file ends inside this message's headers (no blank line after them): mb2md 3.20 would have lost this message and given its date to the previous one (bug B4); it is kept, with its own date")
 	}
-	j := &job{tmp: m.tmp, hashed: true, t: t, subdir: "cur", info: m.info(), line: msg.Line}
+	if err := m.finish(); err != nil {
+		m.abort()
+		return false, err
+	}
+	j := m.j
+	j.hashed, j.t, j.subdir, j.info, j.line = true, t, "cur", m.info(), msg.Line
 	j.key.Hash = m.h.Sum()
-	m.tmp = nil
 	exists, deleted, _, err := c.claim(j)
-	if deleted {
-		_ = j.tmp.Abort()
+	switch {
+	case err != nil:
+		m.abort()
+		return false, err
+	case deleted:
+		m.abort()
+		c.mu.Lock()
 		c.r.SkippedDeleted++
-		return nil
+		c.mu.Unlock()
+		return false, nil
+	case exists:
+		m.abort()
+		c.count(j, false, 0)
+		return false, nil
 	}
-	if err != nil || exists {
-		_ = j.tmp.Abort()
-		if exists {
-			c.count(j, false, 0)
-		}
-		return err
+	if c.delivered != nil {
+		c.delivered.Record(j.key) // in mbox order; saved once every message is delivered
 	}
-	return c.deliver(j)
+	return true, nil
 }
 
 func sortWarnings(ws []Warning) {

@@ -272,12 +272,46 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered, progress: opt.Progress,
 		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta, froms: froms}
+	first := true
+	err = c.pipeline(ctx, opt, func(j *job) (bool, error) {
+		if !first {
+			msg, rerr = rd.Next()
+		}
+		first = false
+		if rerr == io.EOF {
+			return false, io.EOF
+		}
+		if rerr != nil {
+			return false, fmt.Errorf("read %s: %w", mb.Path, rerr)
+		}
+		return c.read(msg, j)
+	})
+	c.addReaderWarnings(rd)
+	if err := closeSink(ctx, sink, err); err != nil {
+		return err
+	}
+	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
+		// two independent files: written side by side
+		var g errgroup.Group
+		g.Go(func() error { return meta.finish(opt.uidValidity) })
+		if delivered != nil {
+			g.Go(delivered.Save)
+		}
+		return g.Wait()
+	}
+	return nil
+}
+
+// pipeline runs the conversion of one mailbox: next, called in one goroutine (the reader),
+// fills a job with the next message to deliver (false: nothing to deliver for this one;
+// io.EOF: no more messages), and opt.Jobs writers deliver the jobs in parallel. Jobs travel
+// in batches: one channel hand-off (one goroutine wake-up) per batch rather than per message.
+// A batch goes out when it is full or when the reader finds no free job, so the reader
+// never waits for jobs it holds itself. Jobs and their buffers circulate: reader → writer →
+// free → reader, so memory for contents is bounded by opt.Buffers × opt.BufferLimit.
+func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job) (bool, error)) error {
 	g, gctx := errgroup.WithContext(ctx)
-	// Jobs travel in batches: one channel hand-off (one goroutine wake-up) per batch rather
-	// than per message. A batch goes out when it is full or when the reader finds no free
-	// buffer, so the reader never waits for buffers it holds itself.
 	jobs := make(chan []*job, opt.Jobs*2)
-	// Jobs, each with its buffer, circulate: reader → writer → free → reader.
 	free := make(chan *job, opt.Buffers)
 	for i := 0; i < cap(free); i++ {
 		free <- &job{buf: make([]byte, 0, opt.BufferLimit)}
@@ -286,12 +320,15 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		*j = job{buf: j.buf[:0]}
 		free <- j
 	}
+	drop := func(j *job) {
+		if j.tmp != nil {
+			_ = j.tmp.Abort()
+		}
+		recycle(j)
+	}
 	release := func(js []*job) {
 		for _, j := range js {
-			if j.tmp != nil {
-				_ = j.tmp.Abort()
-			}
-			recycle(j)
+			drop(j)
 		}
 	}
 	for i := 0; i < opt.Jobs; i++ {
@@ -331,7 +368,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 				return gctx.Err()
 			}
 		}
-		for ; rerr == nil; msg, rerr = rd.Next() {
+		for {
 			var j *job
 			select {
 			case j = <-free:
@@ -345,14 +382,18 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 					return gctx.Err()
 				}
 			}
-			ok, err := c.read(msg, j)
+			ok, err := next(j)
+			if err == io.EOF || err != nil || !ok {
+				drop(j) // also removes a temp file next left
+			}
+			if err == io.EOF {
+				return send()
+			}
 			if err != nil {
-				recycle(j)
 				release(batch)
 				return err
 			}
 			if !ok {
-				recycle(j)
 				continue
 			}
 			batch = append(batch, j)
@@ -362,18 +403,22 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 				}
 			}
 		}
-		if err := send(); err != nil {
-			return err
-		}
-		if rerr != io.EOF {
-			return fmt.Errorf("read %s: %w", mb.Path, rerr)
-		}
-		return nil
 	})
-	err = g.Wait()
-	c.addReaderWarnings(rd)
+	err := g.Wait()
+	// what only the conversion needed goes before the metadata is written
+	c.claimed = nil
+	for len(free) > 0 {
+		<-free
+	}
+	return err
+}
+
+// closeSink ends the delivery into a folder after the pipeline returned err: the sink is
+// aborted (nothing partial left, delivered messages stay) on an error or an interruption,
+// and closed (the last batch delivered) otherwise.
+func closeSink(ctx context.Context, sink FolderSink, err error) error {
 	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+		err = ErrInterrupted
 	}
 	if err != nil {
 		sink.Abort()
@@ -382,24 +427,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		}
 		return err
 	}
-	if err := sink.Close(); err != nil {
-		return err
-	}
-	// what only the conversion needed goes before the metadata is written
-	c.claimed = nil
-	for len(free) > 0 {
-		<-free
-	}
-	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
-		// two independent files: written side by side
-		var g errgroup.Group
-		g.Go(func() error { return meta.finish(opt.uidValidity) })
-		if delivered != nil {
-			g.Go(delivered.Save)
-		}
-		return g.Wait()
-	}
-	return nil
+	return sink.Close()
 }
 
 // batchSize is how many messages the reader hands to a writer at once.

@@ -218,13 +218,20 @@ func TestLargeMessagesAndDuplicates(t *testing.T) {
 
 // A message the user deleted from the Maildir after a run is not restored by the next run,
 // while new mail still arrives; the delivered list survives a crash before it is written.
+// The same in --compat.
 func TestDeletedByUserNotRestored(t *testing.T) {
+	for _, compat := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compat=%v", compat), func(t *testing.T) { testDeletedByUserNotRestored(t, compat) })
+	}
+}
+
+func testDeletedByUserNotRestored(t *testing.T, compat bool) {
 	src, _ := writeMbox(t, 10)
 	dest := filepath.Join(t.TempDir(), "Maildir")
 	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
 	run := func() *Result {
 		t.Helper()
-		rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+		rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Compat: compat}, nopObserver{})
 		if err != nil || rs[0].Error != "" {
 			t.Fatal(err, rs[0].Error)
 		}

@@ -567,17 +567,9 @@ func (fl *FolderLock) WriteUIDList(l *UIDList) error {
 	return syncDir(fl.dir)
 }
 
-// writeFileSync creates (truncates) p with content, owned like its directory when run as
-// root, and fsyncs it.
-func writeFileSync(p string, content []byte, mode os.FileMode) error {
-	return writeFileWith(p, p, mode, func(w io.Writer) error {
-		_, err := w.Write(content)
-		return err
-	})
-}
-
-// writeFileWith is writeFileSync with the content written by fill. An error of fill that
-// is not a write error (an invalid list) is returned after name; the caller removes p.
+// writeFileWith creates (truncates) p with the content fill writes, owned like its directory
+// when run as root, and fsyncs it. An error of fill that is not a write error (an invalid
+// list) is returned after name; the caller removes p.
 func writeFileWith(p, name string, mode os.FileMode, fill func(io.Writer) error) error {
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
