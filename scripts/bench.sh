@@ -19,6 +19,7 @@
 #   ours   mb2md -s FILE -d OUT --quiet
 #   perl   Debian's /usr/bin/mb2md -s FILE -d OUT (HOME set to a temporary directory)
 #   floor  tar -x of an uncompressed archive of the files ours wrote (made beforehand)
+#   compat mb2md -s FILE -d OUT --quiet --compat (ours, byte-identical to Debian's output)
 # each into a fresh output directory under DIR, deleted after the run. It measures wall,
 # user, sys and peak RSS with /usr/bin/time (Debian package "time"), or bash's time
 # without RSS when that is absent, and prints a Markdown report of the medians against
@@ -213,6 +214,7 @@ one() {
 	local mode=$1 src=$2 out=$3 stats=$4 log=$5
 	case $mode in
 	ours) measure "$stats" "$log" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$OURS" -s "$src" -d "$out" --quiet ;;
+	compat) measure "$stats" "$log" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$OURS" -s "$src" -d "$out" --quiet --compat ;;
 	perl) measure "$stats" "$log" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$PERL_MB2MD" -s "$src" -d "$out" ;;
 	floor)
 		mkdir "$out"
@@ -257,10 +259,10 @@ fi
 
 # --- the measured runs -------------------------------------------------------------
 
-TOOLS=(ours perl floor)
-declare -A ENABLED=([ours]=$HAVE_OURS [perl]=$HAVE_PERL [floor]=$HAVE_FLOOR)
-declare -A FAILS=([ours]=0 [perl]=0 [floor]=0)
-declare -A NFILES=([ours]=- [perl]=- [floor]=-)
+TOOLS=(ours perl floor compat)
+declare -A ENABLED=([ours]=$HAVE_OURS [perl]=$HAVE_PERL [floor]=$HAVE_FLOOR [compat]=$HAVE_OURS)
+declare -A FAILS=([ours]=0 [perl]=0 [floor]=0 [compat]=0)
+declare -A NFILES=([ours]=- [perl]=- [floor]=- [compat]=-)
 RAW=$WORK/raw
 : >"$RAW"
 for t in "${TOOLS[@]}"; do : >"$WORK/res-$t"; done
@@ -268,8 +270,8 @@ for t in "${TOOLS[@]}"; do : >"$WORK/res-$t"; done
 ORDERS=()
 for ((r = 1; r <= RUNS; r++)); do
 	order=()
-	for ((k = 0; k < 3; k++)); do
-		order+=("${TOOLS[$(((r - 1 + k) % 3))]}")
+	for ((k = 0; k < ${#TOOLS[@]}; k++)); do
+		order+=("${TOOLS[$(((r - 1 + k) % ${#TOOLS[@]}))]}")
 	done
 	ORDERS+=("${order[*]}")
 	say "run $r/$RUNS: ${order[*]}"
@@ -347,16 +349,18 @@ label() {
 	ours) echo "ours: \`mb2md -s FILE -d OUT --quiet\`" ;;
 	perl) echo "Debian mb2md 3.20 (perl): \`/usr/bin/mb2md -s FILE -d OUT\`" ;;
 	floor) echo "floor: \`tar -x\` of ${FLOOR_FROM:-no} output" ;;
+	compat) echo "ours, byte-identical to Debian's: \`mb2md -s FILE -d OUT --quiet --compat\`" ;;
 	esac
 }
 
 ORDER_TEXT=
-for o in "${ORDERS[@]:0:3}"; do
+for o in "${ORDERS[@]:0:${#TOOLS[@]}}"; do
 	ORDER_TEXT+="${ORDER_TEXT:+; }$o"
 done
 fstype=$(stat -f -c %T "$DIR" 2>/dev/null || echo unknown)
 R_WALL=$(ratio "${WALL[ours]}" "${WALL[floor]}")
 R_USER=$(ratio "${USER[ours]}" "${USER[perl]}")
+R_COMPAT=$(ratio "${WALL[perl]}" "${WALL[compat]}")
 RSS_BIG=$(mib "${RSS[ours]}")
 RSS_ONE=-
 if [[ -n $SINGLE_STATS ]]; then
@@ -398,6 +402,8 @@ cat <<EOF
 | maxRSS ours, one $SINGLE_MIB MiB message (MiB) | $RSS_ONE | < 32 | $(within "$RSS_ONE" "<" 32) |
 EOF
 
+echo
+echo "Speed-up of \`--compat\` over Debian mb2md (wall): ${R_COMPAT}×."
 if [[ -n $SINGLE_STATS ]]; then
 	read -r w u s m <<<"$SINGLE_STATS"
 	echo
