@@ -6,12 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mb2md/mb2md/internal/lockfile"
 )
 
 // This file reimplements the dotlock protocol of Dovecot's src/lib/file-dotlock.c with
@@ -111,41 +111,10 @@ func processLock(p string) func() {
 	}
 }
 
-// changeInfo is what Dovecot compares to see whether a file changed.
-type changeInfo struct {
-	dev, ino     uint64
-	size         int64
-	ctime, mtime int64
-	seen         bool
-}
-
-// update records st and moves *lastChange forward when the file changed, as Dovecot's
-// update_change_info does (second resolution). It reports whether it changed.
-func (c *changeInfo) update(st *unix.Stat_t, lastChange *int64, now int64) bool {
-	ctime, mtime := st.Ctim.Sec, st.Mtim.Sec
-	if c.seen && c.dev == uint64(st.Dev) && c.ino == uint64(st.Ino) && c.ctime == ctime &&
-		c.mtime == mtime && c.size == st.Size {
-		return false
-	}
-	change := now
-	if !c.seen {
-		// first look: the file's own change time; mtime when newer (and not in the future)
-		change = ctime
-		if mtime <= now && mtime > ctime {
-			change = mtime
-		}
-	}
-	if *lastChange < change {
-		*lastChange = change
-	}
-	*c = changeInfo{dev: uint64(st.Dev), ino: uint64(st.Ino), size: st.Size, ctime: ctime, mtime: mtime, seen: true}
-	return true
-}
-
 type lockState struct {
 	path, lockPath string
 	opt            LockOptions
-	lock, file     changeInfo
+	lock, file     lockfile.Change
 	lastChange     int64
 	pidRead        bool
 	havePID        bool
@@ -153,43 +122,18 @@ type lockState struct {
 	holder         string
 }
 
-var hostname = sync.OnceValue(func() string {
-	h, err := os.Hostname()
-	if err != nil {
-		return "localhost"
-	}
-	return h
-})
-
 // readPID returns the PID of a "<pid>:<host>" lock file when host is this host, else -1.
 // holder is set to the content for error messages.
 func (s *lockState) readPID() int {
-	b, err := os.ReadFile(s.lockPath)
-	if err != nil || len(b) == 0 {
+	o := lockfile.ReadOwner(s.lockPath)
+	if !o.HasHost {
 		return -1
 	}
-	if len(b) > 512 {
-		b = b[:511]
-	}
-	line := strings.TrimSuffix(string(b), "\n")
-	pidStr, host, ok := strings.Cut(line, ":")
-	if !ok {
+	s.holder = o.Content
+	if !o.Local() {
 		return -1
 	}
-	s.holder = line
-	if host != hostname() {
-		return -1
-	}
-	pid, err := strconv.Atoi(pidStr)
-	if err != nil || pid <= 0 {
-		return -1
-	}
-	return pid
-}
-
-func processExists(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || err != unix.ESRCH
+	return o.PID
 }
 
 // check looks at the current lock file. It returns true when there is no lock (any more)
@@ -203,7 +147,7 @@ func (s *lockState) check(now time.Time) (bool, error) {
 		}
 		return false, pathErr("lstat", s.lockPath, err)
 	}
-	changed := s.lock.update(&st, &s.lastChange, secs)
+	changed := s.lock.Update(&st, &s.lastChange, secs)
 	pid := -1
 	switch {
 	case changed || !s.pidRead:
@@ -221,7 +165,7 @@ func (s *lockState) check(now time.Time) (bool, error) {
 	}
 	if s.havePID {
 		s.pid = pid
-		if processExists(pid) && pid != os.Getpid() {
+		if !lockfile.Gone(pid) && pid != os.Getpid() {
 			return false, nil
 		}
 		// the owner is gone (or it is our own PID left over): override unless the lock
@@ -233,7 +177,7 @@ func (s *lockState) check(now time.Time) (bool, error) {
 			}
 			return false, pathErr("lstat", s.lockPath, err)
 		}
-		if s.lock.update(&st2, &s.lastChange, secs) {
+		if s.lock.Update(&st2, &s.lastChange, secs) {
 			return false, nil
 		}
 		return s.override()
@@ -246,7 +190,7 @@ func (s *lockState) check(now time.Time) (bool, error) {
 		// also the protected file must have stayed unchanged
 		var fst unix.Stat_t
 		if err := unix.Stat(s.path, &fst); err == nil {
-			s.file.update(&fst, &s.lastChange, secs)
+			s.file.Update(&fst, &s.lastChange, secs)
 		} else if err != unix.ENOENT {
 			return false, pathErr("stat", s.path, err)
 		}
@@ -325,7 +269,7 @@ func createLock(path, lockPath string, mode os.FileMode, writePID bool) (*Dotloc
 		return nil, err
 	}
 	if writePID {
-		if _, err := fmt.Fprintf(f, "%d:%s", os.Getpid(), hostname()); err != nil {
+		if _, err := fmt.Fprintf(f, "%d:%s", os.Getpid(), lockfile.Hostname()); err != nil {
 			// Dovecot leaves the lock empty then
 			_ = f.Truncate(0)
 		}

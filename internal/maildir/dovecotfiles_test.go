@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mb2md/mb2md/internal/lockfile"
 )
 
 func TestUIDListRoundTrip(t *testing.T) {
@@ -208,7 +210,7 @@ func TestLockHeldTimesOut(t *testing.T) {
 	lock := filepath.Join(dir, UIDListName+".lock")
 	// PID 1 always exists: Dovecot never overrides a lock of a live local process,
 	// however old
-	if err := os.WriteFile(lock, []byte("1:"+hostname()), 0o600); err != nil {
+	if err := os.WriteFile(lock, []byte("1:"+lockfile.Hostname()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)
@@ -221,7 +223,7 @@ func TestLockHeldTimesOut(t *testing.T) {
 	if clk.slept < 10*time.Second || clk.slept > 14*time.Second {
 		t.Errorf("waited %v, want about the 10s timeout", clk.slept)
 	}
-	if b, _ := os.ReadFile(lock); string(b) != "1:"+hostname() {
+	if b, _ := os.ReadFile(lock); string(b) != "1:"+lockfile.Hostname() {
 		t.Errorf("held lock was touched: %q", b)
 	}
 	// a held lock that goes away while we wait
@@ -236,7 +238,7 @@ func TestLockHeldTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(lock)
-	if want := fmt.Sprintf("%d:%s", os.Getpid(), hostname()); string(b) != want {
+	if want := fmt.Sprintf("%d:%s", os.Getpid(), lockfile.Hostname()); string(b) != want {
 		t.Errorf("lock content %q, want %q", b, want)
 	}
 	if err := fl.Unlock(); err != nil {
@@ -296,7 +298,7 @@ func TestLockDeadPIDOverridden(t *testing.T) {
 	dead := cmd.Process.Pid
 	dir := t.TempDir()
 	lock := filepath.Join(dir, UIDListName+".lock")
-	os.WriteFile(lock, []byte(fmt.Sprintf("%d:%s", dead, hostname())), 0o600)
+	os.WriteFile(lock, []byte(fmt.Sprintf("%d:%s", dead, lockfile.Hostname())), 0o600)
 	old := time.Now().Add(-10 * time.Second)
 	os.Chtimes(lock, old, old)
 	clk := &fakeClock{now: time.Now()}

@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mb2md/mb2md/internal/lockfile"
 )
 
 // ErrLocked is wrapped by the error Lock returns when the lock is still held by someone else when
@@ -457,14 +459,6 @@ func errnoText(err error) string {
 	return err.Error()
 }
 
-// changeInfo is what Dovecot watches to decide whether a file changed.
-type changeInfo struct {
-	dev, ino     uint64
-	size         int64
-	mtime, ctime int64
-	seen         bool
-}
-
 // dotlocker holds the state of the dotlock tries of one Lock call.
 type dotlocker struct {
 	path, lockPath string
@@ -473,10 +467,10 @@ type dotlocker struct {
 
 	temp       string
 	tempFile   *os.File
-	lockInfo   changeInfo
-	fileInfo   changeInfo
-	lastChange time.Time
-	changed    bool // the lock changed hands since the last look (resets the retry wait)
+	lockInfo   lockfile.Change
+	fileInfo   lockfile.Change
+	lastChange int64 // Unix seconds: when the lock or the spool last changed
+	changed    bool  // the lock changed hands since the last look (resets the retry wait)
 
 	held             *os.File
 	heldDev, heldIno uint64
@@ -484,25 +478,8 @@ type dotlocker struct {
 }
 
 // update records st in ci and moves lastChange like Dovecot's update_change_info.
-func (d *dotlocker) update(st *unix.Stat_t, ci *changeInfo) bool {
-	n := changeInfo{dev: uint64(st.Dev), ino: st.Ino, size: st.Size, mtime: st.Mtim.Sec, ctime: st.Ctim.Sec, seen: true}
-	if ci.seen && n == *ci {
-		return false
-	}
-	now := d.now()
-	change := now
-	if !ci.seen {
-		// first look: the file's own change time, mtime if newer than ctime and not in the future
-		change = time.Unix(n.ctime, 0)
-		if n.mtime <= now.Unix() && n.mtime > n.ctime {
-			change = time.Unix(n.mtime, 0)
-		}
-	}
-	if change.After(d.lastChange) {
-		d.lastChange = change
-	}
-	*ci = n
-	return true
+func (d *dotlocker) update(st *unix.Stat_t, ci *lockfile.Change) bool {
+	return ci.Update(st, &d.lastChange, d.now().Unix())
 }
 
 // try makes one attempt. It returns ok when the dotlock is ours, or a description of the holder.
@@ -543,23 +520,24 @@ func (d *dotlocker) try() (ok bool, holder string, err error) {
 // isStale applies Dovecot's rules to the current lock file.
 func (d *dotlocker) isStale(st *unix.Stat_t) (bool, string) {
 	now := d.now()
-	if pid, local := readPID(d.lockPath); pid > 0 && local && now.Sub(time.Unix(st.Mtim.Sec, 0)) > stalePIDCheck {
-		if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
-			return true, fmt.Sprintf("pid %d is gone", pid)
+	if o := lockfile.ReadOwner(d.lockPath); o.Local() && now.Sub(time.Unix(st.Mtim.Sec, 0)) > stalePIDCheck {
+		if lockfile.Gone(o.PID) {
+			return true, fmt.Sprintf("pid %d is gone", o.PID)
 		}
 		return false, ""
 	}
 	if d.stale < 0 {
 		return false, ""
 	}
-	if now.Sub(d.lastChange) <= d.stale {
+	staleSecs := int64(d.stale / time.Second)
+	if now.Unix()-d.lastChange <= staleSecs {
 		return false, ""
 	}
 	var fst unix.Stat_t
 	if err := unix.Stat(d.path, &fst); err == nil {
 		d.update(&fst, &d.fileInfo)
 	}
-	if now.Sub(d.lastChange) > d.stale {
+	if now.Unix()-d.lastChange > staleSecs {
 		return true, fmt.Sprintf("unchanged for %s", d.stale)
 	}
 	return false, ""
@@ -568,56 +546,29 @@ func (d *dotlocker) isStale(st *unix.Stat_t) (bool, string) {
 // describe names the holder of the lock file for error messages.
 func (d *dotlocker) describe(st *unix.Stat_t) string {
 	s := d.lockPath
-	pid, local := readPID(d.lockPath)
+	o := lockfile.ReadOwner(d.lockPath)
 	switch {
-	case pid > 0 && local:
-		s += " held by " + describePID(pid)
-	case pid > 0:
-		s += " held by pid " + strconv.Itoa(pid) + " on another host"
+	case o.Local():
+		s += " held by " + describePID(o.PID)
+	case o.PID > 0:
+		s += " held by pid " + strconv.Itoa(o.PID) + " on another host"
 	default:
 		s += " (owner uid " + strconv.Itoa(int(st.Uid)) + ")"
 	}
 	return s
 }
 
-// readPID reads "<pid>", "<pid>\n" or "<pid>:<host>" from a lock file. local is true when no
-// host is given or the host is ours.
-func readPID(lockPath string) (pid int, local bool) {
-	f, err := os.OpenFile(lockPath, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	buf := make([]byte, 512)
-	n, _ := f.Read(buf)
-	s := strings.TrimSpace(string(buf[:n]))
-	host := ""
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		s, host = s[:i], s[i+1:]
-	}
-	pid, err = strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || pid <= 0 {
-		return 0, false
-	}
-	if host == "" {
-		return pid, true
-	}
-	me, _ := os.Hostname()
-	return pid, host == me
-}
-
 // create makes the temp file if needed and links it to the lock path.
 func (d *dotlocker) create() (bool, error) {
 	if d.tempFile == nil {
-		host, _ := os.Hostname()
-		host = strings.NewReplacer("/", "_", ":", "_").Replace(host)
+		host := strings.NewReplacer("/", "_", ":", "_").Replace(lockfile.Hostname())
 		// One temp name per lock and host (not per process): a temp file left behind by a
 		// process killed while locking is found and removed by the next attempt, instead of
 		// piling up in the spool directory.
 		d.temp = filepath.Join(filepath.Dir(d.lockPath), fmt.Sprintf(".%s.%s.mb2md-temp", filepath.Base(d.lockPath), host))
 		fd, err := unix.Open(d.temp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 		if errors.Is(err, unix.EEXIST) {
-			if pid, _ := readPID(d.temp); pid > 0 && pid != os.Getpid() && !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+			if pid := lockfile.ReadOwner(d.temp).PID; pid > 0 && pid != os.Getpid() && !lockfile.Gone(pid) {
 				d.temp = ""
 				return false, nil // another process of this host is taking the lock right now
 			}
