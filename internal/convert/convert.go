@@ -461,8 +461,8 @@ type mailboxConv struct {
 	delivered *maildir.Delivered // keys delivered by earlier runs (nil: not tracked)
 	progress  func(messages int, bytes int64)
 
-	mu      sync.Mutex           // guards claimed and r
-	claimed map[maildir.Key]bool // keys taken by messages of this run
+	mu      sync.Mutex           // guards r
+	claimed map[maildir.Key]bool // keys taken by messages of this run (reader goroutine only)
 
 	headers []mailflag.Header // read's scratch space (reader goroutine only)
 	froms   *fromCache        // the From_ dates the reader parsed (reader goroutine only)
@@ -679,8 +679,6 @@ func (c *mailboxConv) deliver(j *job) error {
 // deleted is true for a message an earlier run delivered (its key is in the folder's
 // delivered list) that is no longer in the Maildir: the user deleted it, it is not restored.
 func (c *mailboxConv) claim(j *job) (exists, deleted bool, path string, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for n := uint32(0); ; n++ {
 		j.key.N = n
 		if c.claimed[j.key] {

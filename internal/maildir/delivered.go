@@ -24,8 +24,8 @@ const DeliveredName = "mb2md-delivered"
 // Delivered is the content of a folder's DeliveredName file.
 type Delivered struct {
 	dir  string
-	mu   sync.Mutex
-	keys map[Key]struct{}
+	keys map[Key]struct{} // delivered by earlier runs: read once, never changed
+	mu   sync.Mutex       // guards add
 	add  []Key
 }
 
@@ -64,10 +64,9 @@ func ReadDelivered(dir string) (*Delivered, error) {
 }
 
 // Has reports whether the key was delivered by an earlier run (keys recorded in this run are
-// not looked at: the caller knows those).
+// not looked at: the caller knows those). The keys of earlier runs never change after
+// ReadDelivered, so Has needs no lock.
 func (d *Delivered) Has(k Key) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	_, ok := d.keys[k]
 	return ok
 }

@@ -55,9 +55,6 @@ type Options struct {
 const (
 	defaultBatchFiles = 256
 	defaultBatchBytes = 64 << 20
-	tempBufSize       = 64 << 10 // a typical message is written with one write(2)
-	directWrite       = 4 << 10  // a first Write this large goes straight to the file
-	maxFreeBufs       = 8
 )
 
 // sysOps are the system calls of the write path; tests replace them to inject failures.
@@ -123,8 +120,7 @@ type Writer struct {
 	queue       []queued
 	queuedBytes int64
 	live        *Temp // list of the temps created, neither committed nor removed
-	bufs        [][]byte
-	noReplace   bool // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
+	noReplace   bool  // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
 	closed      bool
 }
 
@@ -231,7 +227,6 @@ type Temp struct {
 	w     *Writer
 	fd    int
 	name  string
-	buf   []byte
 	sizer Sizer
 	done  bool
 	err   error // why the temp file was removed
@@ -247,14 +242,7 @@ func (w *Writer) Create() (*Temp, error) {
 		w.mu.Unlock()
 		return nil, fmt.Errorf("create a temp file in %s: the writer is already closed (internal error)", w.tmpDir)
 	}
-	var buf []byte
-	if n := len(w.bufs); n > 0 {
-		buf, w.bufs = w.bufs[n-1], w.bufs[:n-1]
-	}
 	w.mu.Unlock()
-	if buf == nil {
-		buf = make([]byte, 0, tempBufSize)
-	}
 	var name string
 	var fd int
 	for attempt := 0; ; attempt++ {
@@ -268,10 +256,9 @@ func (w *Writer) Create() (*Temp, error) {
 		if (errors.Is(err, unix.EEXIST) && attempt < 16) || errors.Is(err, unix.EINTR) {
 			continue
 		}
-		w.putBuf(buf)
 		return nil, pathErr("create temp file", filepath.Join(w.tmpDir, name), err)
 	}
-	t := &Temp{w: w, fd: fd, name: name, buf: buf}
+	t := &Temp{w: w, fd: fd, name: name}
 	w.mu.Lock()
 	w.addLive(t)
 	w.mu.Unlock()
@@ -307,30 +294,16 @@ func (w *Writer) dropLive(t *Temp) {
 	t.prev, t.next = nil, nil
 }
 
-func (w *Writer) putBuf(b []byte) {
-	if b == nil {
-		return
-	}
-	w.mu.Lock()
-	if len(w.bufs) < maxFreeBufs {
-		w.bufs = append(w.bufs, b[:0])
-	}
-	w.mu.Unlock()
-}
-
 func (t *Temp) path() string { return filepath.Join(t.w.tmpDir, t.name) }
 
 // Size is the number of bytes written so far.
 func (t *Temp) Size() int64 { return t.sizer.Size() }
 
-// Open returns a reader of what was written so far (buffered bytes are written out first),
-// for comparing a large message with an existing file.
+// Open returns a reader of what was written so far, for comparing a large message with an
+// existing file.
 func (t *Temp) Open() (io.ReadCloser, error) {
 	if t.done {
 		return nil, t.finished()
-	}
-	if err := t.flushBuf(); err != nil {
-		return nil, t.fail("write", err)
 	}
 	f, err := os.Open(t.path())
 	if err != nil {
@@ -342,8 +315,9 @@ func (t *Temp) Open() (io.ReadCloser, error) {
 // VSize is the size with every LF not preceded by CR counted as CRLF (Dovecot's W=).
 func (t *Temp) VSize() int64 { return t.sizer.VSize() }
 
-// Write appends p to the message. On an error the temp file is removed and every later call
-// returns the same error.
+// Write appends p to the message with write(2), unbuffered: callers hand over whole
+// messages or large pieces (a small message is one write). On an error the temp file is
+// removed and every later call returns the same error.
 func (t *Temp) Write(p []byte) (int, error) {
 	if t.done {
 		return 0, t.finished()
@@ -352,38 +326,10 @@ func (t *Temp) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	t.sizer.Add(p)
-	if len(t.buf) == 0 && len(p) >= directWrite {
-		// a whole message in one piece (the usual case): one write(2) from the caller's
-		// buffer, without copying it into ours first
-		if err := t.writeAll(p); err != nil {
-			return 0, t.fail("write", err)
-		}
-		return len(p), nil
-	}
-	if len(t.buf)+len(p) <= cap(t.buf) {
-		t.buf = append(t.buf, p...)
-		return len(p), nil
-	}
-	if err := t.flushBuf(); err != nil {
+	if err := t.writeAll(p); err != nil {
 		return 0, t.fail("write", err)
 	}
-	if len(p) >= cap(t.buf) {
-		if err := t.writeAll(p); err != nil {
-			return 0, t.fail("write", err)
-		}
-	} else {
-		t.buf = append(t.buf, p...)
-	}
 	return len(p), nil
-}
-
-func (t *Temp) flushBuf() error {
-	if len(t.buf) == 0 {
-		return nil
-	}
-	err := t.writeAll(t.buf)
-	t.buf = t.buf[:0]
-	return err
 }
 
 func (t *Temp) writeAll(p []byte) error {
@@ -422,8 +368,6 @@ func (t *Temp) remove() error {
 	w.mu.Lock()
 	w.dropLive(t)
 	w.mu.Unlock()
-	w.putBuf(t.buf)
-	t.buf = nil
 	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return pathErr("remove temp file", t.path(), err)
 	}
@@ -484,9 +428,6 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		_ = t.remove()
 		return fmt.Errorf("commit %s: subdirectory %q is neither new nor cur (internal error)", t.path(), subdir)
 	}
-	if err := t.flushBuf(); err != nil {
-		return t.fail("write", err)
-	}
 	ts := [2]unix.Timespec{
 		{Sec: atime.Unix(), Nsec: int64(atime.Nanosecond())},
 		{Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())},
@@ -506,8 +447,6 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	}
 	final := name(key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
 	t.done = true
-	w.putBuf(t.buf)
-	t.buf = nil
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
