@@ -25,8 +25,9 @@ type Sink interface {
 // FolderSink takes the messages of one mailbox. Has, Create and the Temp methods may be called
 // from several goroutines; Close and Abort are called once, after every Temp is finished.
 type FolderSink interface {
-	// Lookup reports whether a message with that key exists, and where ("" when it was
-	// delivered in this run).
+	// Lookup reports whether a message with that key was in the folder before this run, and
+	// where. Keys of this run need not be reported (claim knows them); a sink that reports
+	// one gives the path "".
 	Lookup(key maildir.Key) (path string, ok bool)
 	Create() (Temp, error)
 	Close() error

@@ -221,8 +221,8 @@ func BenchmarkOpen100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(w.keys) != 100000 {
-			b.Fatalf("%d keys, want 100000", len(w.keys))
+		if len(w.found) != 100000 {
+			b.Fatalf("%d keys, want 100000", len(w.found))
 		}
 		w.Abort()
 	}

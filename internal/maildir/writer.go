@@ -112,11 +112,14 @@ type Writer struct {
 	// calls without holding mu, so that other goroutines go on writing meanwhile.
 	flushMu sync.Mutex
 
-	mu sync.Mutex
-	// keys are the messages in new/ or cur/ (value: index in existing) and those committed
-	// in this run (value: -1); a map without pointers, which the garbage collector skips
-	keys        map[Key]int32
-	existing    []string // "new/NAME" or "cur/NAME" of the files found by Open
+	// found are the keys of the files in new/ and cur/ when Open scanned them (value: index
+	// in foundNames, "new/NAME" or "cur/NAME"); never changed after Open, so read without
+	// a lock. Maps without pointers, which the garbage collector skips.
+	found      map[Key]int32
+	foundNames []string
+
+	mu          sync.Mutex
+	committed   map[Key]struct{} // committed in this run (queued or delivered)
 	queue       []queued
 	queuedBytes int64
 	live        *Temp // list of the temps created, neither committed nor removed
@@ -159,7 +162,7 @@ func Open(dir string, opt Options) (*Writer, error) {
 		}
 		*d.fd = fd
 	}
-	w.keys = map[Key]int32{}
+	w.found, w.committed = map[Key]int32{}, map[Key]struct{}{}
 	for _, p := range []string{w.newDir, w.curDir} {
 		if err := w.scanKeys(p); err != nil {
 			w.closeFDs()
@@ -172,7 +175,7 @@ func Open(dir string, opt Options) (*Writer, error) {
 	return w, nil
 }
 
-// scanKeys adds the keys of the files named by Name in directory p to w.keys.
+// scanKeys adds the keys of the files named by Name in directory p to w.found.
 func (w *Writer) scanKeys(p string) error {
 	sub := filepath.Base(p) + "/"
 	f, err := os.Open(p)
@@ -184,8 +187,8 @@ func (w *Writer) scanKeys(p string) error {
 		names, err := f.Readdirnames(1024)
 		for _, n := range names {
 			if k, ok := parseKey(n); ok {
-				w.keys[k] = int32(len(w.existing))
-				w.existing = append(w.existing, sub+n)
+				w.found[k] = int32(len(w.foundNames))
+				w.foundNames = append(w.foundNames, sub+n)
 			}
 		}
 		if err == io.EOF {
@@ -197,29 +200,31 @@ func (w *Writer) scanKeys(p string) error {
 	}
 }
 
-// Has reports whether a message with that key is already in new/ or cur/, or committed in
-// this run.
+// Has reports whether a message with that key was in new/ or cur/ when the writer was
+// opened, or was committed in this run.
 func (w *Writer) Has(key Key) bool {
+	if _, ok := w.found[key]; ok {
+		return true
+	}
 	w.mu.Lock()
-	_, ok := w.keys[key]
+	_, ok := w.committed[key]
 	w.mu.Unlock()
 	return ok
 }
 
-// Lookup is Has, and also returns the path of the existing file ("" for a message committed
-// in this run), so a caller can compare contents before trusting the key.
+// Lookup reports whether a file with that key was in new/ or cur/ when the writer was opened,
+// and its path, so a caller can compare contents before trusting the key. Keys committed in
+// this run are not looked at (the caller knows them; Commit refuses them a second time): so
+// Lookup takes no lock and, in an empty folder, costs nothing.
 func (w *Writer) Lookup(key Key) (path string, ok bool) {
-	w.mu.Lock()
-	i, ok := w.keys[key]
-	var rel string
-	if i >= 0 && ok {
-		rel = w.existing[i]
+	if len(w.found) == 0 {
+		return "", false
 	}
-	w.mu.Unlock()
-	if rel != "" {
-		path = filepath.Join(w.dir, rel)
+	i, ok := w.found[key]
+	if !ok {
+		return "", false
 	}
-	return path, ok
+	return filepath.Join(w.dir, w.foundNames[i]), true
 }
 
 // Temp is a message being written into tmp/. Finish it with Commit or Abort.
@@ -451,7 +456,10 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.dropLive(t)
-	_, dup := w.keys[key]
+	_, dup := w.found[key]
+	if !dup {
+		_, dup = w.committed[key]
+	}
 	if dup || w.closed {
 		_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
 		if dup {
@@ -459,7 +467,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		}
 		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
 	}
-	w.keys[key] = -1
+	w.committed[key] = struct{}{}
 	w.queue = append(w.queue, queued{tmp: t.name, final: final, sub: sub, key: key})
 	w.queuedBytes += t.sizer.Size()
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
@@ -643,7 +651,7 @@ func (w *Writer) discardUnlocked(q []queued) {
 	}
 	w.mu.Lock()
 	for _, e := range q {
-		delete(w.keys, e.key)
+		delete(w.committed, e.key)
 	}
 	w.mu.Unlock()
 }
@@ -652,7 +660,7 @@ func (w *Writer) discardUnlocked(q []queued) {
 func (w *Writer) discard(q []queued) {
 	for _, e := range q {
 		_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
-		delete(w.keys, e.key)
+		delete(w.committed, e.key)
 	}
 }
 
@@ -672,7 +680,7 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	w.closeFDs()
-	w.keys, w.existing = nil, nil // a closed writer is asked nothing more: free the memory
+	w.committed = nil // a closed writer commits nothing more: free the memory
 	return err
 }
 

@@ -664,3 +664,47 @@ func TestChown(t *testing.T) {
 		}
 	}
 }
+
+// Lookup names the files that were in the folder when the writer was opened (wherever they
+// are and whatever their flags), not those of this run; Has knows both; a key committed
+// twice is refused the second time.
+func TestLookupAndHas(t *testing.T) {
+	dir := newMaildir(t)
+	w := openW(t, dir, Options{})
+	old := keyOf("old", 0)
+	if err := put(w, "old", old, time.Unix(1, 0), "new", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// the user reads it: Dovecot moves it to cur/ with flags
+	ents, _ := os.ReadDir(filepath.Join(dir, "new"))
+	moved := filepath.Join(dir, "cur", ents[0].Name()+":2,S")
+	if err := os.Rename(filepath.Join(dir, "new", ents[0].Name()), moved); err != nil {
+		t.Fatal(err)
+	}
+	w = openW(t, dir, Options{})
+	if p, ok := w.Lookup(old); !ok || p != moved {
+		t.Fatalf("Lookup(old) = %q, %v; want %q", p, ok, moved)
+	}
+	fresh := keyOf("fresh", 0)
+	if err := put(w, "fresh", fresh, time.Unix(2, 0), "cur", ""); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := w.Lookup(fresh); ok || p != "" {
+		t.Errorf("Lookup(fresh) = %q, %v; want nothing: it was not there when the writer opened", p, ok)
+	}
+	if !w.Has(fresh) || !w.Has(old) || w.Has(keyOf("never", 0)) {
+		t.Errorf("Has: fresh %v old %v never %v", w.Has(fresh), w.Has(old), w.Has(keyOf("never", 0)))
+	}
+	for _, k := range []Key{fresh, old} {
+		if err := put(w, "again", k, time.Unix(3, 0), "cur", ""); !errors.Is(err, ErrExists) {
+			t.Errorf("second commit of %v: %v, want ErrExists", k, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantFiles(t, dir, 0, 0, 2)
+}
