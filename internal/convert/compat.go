@@ -209,7 +209,7 @@ func (c *mailboxConv) compatRead(m *compatMsg, msg *mbox.MB2MDMessage) (bool, er
 		Date: string(m.date), FileMTime: c.mtime})
 	c.mu.Lock()
 	c.r.Messages++
-	c.r.DateSources[src.String()]++
+	c.tally.dates[src]++
 	c.mu.Unlock()
 	if src != datefix.FromLine {
 		c.warn(msg.Line, "From_ line date %q cannot be parsed by Date::Parse: mb2md 3.20 would have set mtime 0 (1970-01-01, bug B2); taken from the %s instead (%s)",

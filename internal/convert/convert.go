@@ -405,6 +405,9 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 		}
 	})
 	err := g.Wait()
+	c.mu.Lock()
+	c.tally.addTo(c.r)
+	c.mu.Unlock()
 	// what only the conversion needed goes before the metadata is written
 	c.claimed = nil
 	for len(free) > 0 {
@@ -464,8 +467,34 @@ type mailboxConv struct {
 	mu      sync.Mutex           // guards r
 	claimed map[maildir.Key]bool // keys taken by messages of this run (reader goroutine only)
 
+	tally tally // counts for r that are kept as maps, counted here without hashing (under mu)
+
 	headers []mailflag.Header // read's scratch space (reader goroutine only)
 	froms   *fromCache        // the From_ dates the reader parsed (reader goroutine only)
+}
+
+// tally counts per message what Result keeps in maps; addTo adds it to them at the end.
+type tally struct {
+	flags  [128]int                   // per flag letter
+	dates  [datefix.FileMTime + 1]int // per datefix.Source
+	client int                        // messages with flags from X-Mozilla-Status / X-Evolution
+}
+
+func (t *tally) addTo(r *Result) {
+	for l, n := range t.flags {
+		if n > 0 {
+			r.Flags[string(rune(l))] += n
+		}
+	}
+	for s, n := range t.dates {
+		if n > 0 {
+			r.DateSources[datefix.Source(s).String()] += n
+		}
+	}
+	if t.client > 0 {
+		r.Flags["from_client_headers"] += t.client
+	}
+	*t = tally{}
 }
 
 // fromCache remembers the last two From_ lines the reader checked with DovecotFromDate and
@@ -610,9 +639,9 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 	t, src := c.policy.Resolve(c.froms.inputs(datefix.Inputs{FromLine: msg.FromLine, Received: received, Date: date, FileMTime: c.mtime}))
 	c.mu.Lock()
 	c.r.Messages++
-	c.r.DateSources[src.String()]++
+	c.tally.dates[src]++
 	if flags.FromClientHeaders {
-		c.r.Flags["from_client_headers"]++
+		c.tally.client++
 	}
 	c.mu.Unlock()
 	if src != datefix.FromLine {
@@ -775,8 +804,8 @@ func (c *mailboxConv) count(j *job, written bool, size int64) {
 	} else {
 		c.r.Cur++
 	}
-	for _, l := range j.info {
-		c.r.Flags[string(l)]++
+	for i := 0; i < len(j.info); i++ {
+		c.tally.flags[j.info[i]&0x7f]++
 	}
 }
 
