@@ -680,7 +680,8 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	w.closeFDs()
-	w.committed = nil // a closed writer commits nothing more: free the memory
+	// a closed writer is asked nothing more (Close comes after every Lookup): free the memory
+	w.committed, w.found, w.foundNames = nil, nil, nil
 	return err
 }
 
