@@ -33,8 +33,10 @@ type Options struct {
 	UTF8     bool // folder names in UTF-8 (Dovecot :UTF-8) instead of modified UTF-7
 	LayoutFS bool // Dovecot's LAYOUT=fs: nested folder directories
 	// BufferLimit is how much of a message is held in memory before it is streamed to a temp
-	// file (default 128 KiB); Buffers is how many such buffers circulate between the reader
-	// and the writers (default 32). Memory for message contents is at most their product.
+	// file (default 48 KiB); Buffers is how many such buffers circulate between the reader
+	// and the writers (default 64: more jobs in flight keep both writers busy; measured
+	// faster than 32 × 128 KiB with less memory). Memory for message contents is at most
+	// their product.
 	BufferLimit int
 	Buffers     int
 	// Jobs is the number of parallel writers per mailbox (default: number of CPUs).
@@ -110,10 +112,10 @@ func FolderName(comps []string) string {
 // interruption).
 func Run(ctx context.Context, plan *source.Plan, opt Options, obs Observer) ([]*Result, error) {
 	if opt.BufferLimit <= 0 {
-		opt.BufferLimit = 128 << 10
+		opt.BufferLimit = 48 << 10
 	}
 	if opt.Buffers <= 0 {
-		opt.Buffers = 32
+		opt.Buffers = 64
 	}
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.NumCPU()
