@@ -166,7 +166,7 @@ func convertCompat(ctx context.Context, mb source.Mailbox, dir string, opt Optio
 		return err
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Compat: true, Now: opt.Now, Loc: opt.Loc},
-		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, delivered: delivered, progress: opt.Progress}
+		mtime: st.ModTime(), path: mb.Path, delivered: delivered, progress: opt.Progress}
 	err = c.pipeline(ctx, opt, func(j *job) (bool, error) {
 		cur = &compatMsg{c: c, j: j, flags: map[byte]bool{}}
 		msg, err := rd.Next(cur)

@@ -273,7 +273,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		return err
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered, progress: opt.Progress,
-		mtime: st.ModTime(), path: mb.Path, claimed: map[maildir.Key]bool{}, meta: meta, froms: froms}
+		mtime: st.ModTime(), path: mb.Path, meta: meta, froms: froms}
 	first := true
 	err = c.pipeline(ctx, opt, func(j *job) (bool, error) {
 		if !first {
@@ -411,7 +411,6 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 	c.tally.addTo(c.r)
 	c.mu.Unlock()
 	// what only the conversion needed goes before the metadata is written
-	c.claimed = nil
 	for len(free) > 0 {
 		<-free
 	}
@@ -466,8 +465,7 @@ type mailboxConv struct {
 	delivered *maildir.Delivered // keys delivered by earlier runs (nil: not tracked)
 	progress  func(messages int, bytes int64)
 
-	mu      sync.Mutex           // guards r
-	claimed map[maildir.Key]bool // keys taken by messages of this run (reader goroutine only)
+	mu sync.Mutex // guards r
 
 	tally tally // counts for r that are kept as maps, counted here without hashing (under mu)
 
@@ -712,26 +710,22 @@ func (c *mailboxConv) deliver(j *job) error {
 func (c *mailboxConv) claim(j *job) (exists, deleted bool, path string, err error) {
 	for n := uint32(0); ; n++ {
 		j.key.N = n
-		if c.claimed[j.key] {
+		path, st := c.sink.Claim(j.key)
+		switch st {
+		case maildir.Taken:
 			continue
-		}
-		path, ok := c.sink.Lookup(j.key)
-		if !ok {
-			c.claimed[j.key] = true
+		case maildir.Claimed:
 			if c.delivered != nil && c.delivered.Has(j.key) {
 				return false, true, "", nil
 			}
 			return false, false, "", nil
-		}
-		if path == "" {
-			continue
 		}
 		same, err := sameContent(path, j)
 		if err != nil {
 			return false, false, "", err
 		}
 		if same {
-			c.claimed[j.key] = true
+			c.sink.Hold(j.key)
 			if c.delivered != nil {
 				c.delivered.Record(j.key)
 			}

@@ -69,7 +69,7 @@ func (s DryRunSink) Root(dir string) error {
 
 // Folder implements Sink.
 func (s DryRunSink) Folder(dir string, isFolder bool) (FolderSink, error) {
-	f := &dryFolder{dir: dir, s: s, keys: map[maildir.Key]string{}}
+	f := &dryFolder{dir: dir, s: s, found: map[maildir.Key]string{}, run: map[maildir.Key]bool{}}
 	if !s.Fresh {
 		if err := checkMaildir(filepath.Clean(dir), isFolder, false); err != nil {
 			return nil, err
@@ -78,7 +78,7 @@ func (s DryRunSink) Folder(dir string, isFolder bool) (FolderSink, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.keys = keys
+		f.found = keys
 	}
 	if s.OnFolder != nil {
 		s.OnFolder(dir)
@@ -156,22 +156,34 @@ func writable(dir string) error {
 	return nil
 }
 
-// dryFolder is the FolderSink of a dry run.
+// dryFolder is the FolderSink of a dry run: it claims keys as maildir.Writer does.
 type dryFolder struct {
-	dir  string
-	s    DryRunSink
-	mu   sync.Mutex
-	keys map[maildir.Key]string // existing ("new/NAME"), or would be written in this run ("")
+	dir   string
+	s     DryRunSink
+	found map[maildir.Key]string // the files there ("new/NAME"): never changed
+	mu    sync.Mutex
+	run   map[maildir.Key]bool // keys of this run: claimed (false) or would be written (true)
 }
 
-func (f *dryFolder) Lookup(key maildir.Key) (string, bool) {
+func (f *dryFolder) Claim(key maildir.Key) (string, maildir.ClaimState) {
 	f.mu.Lock()
-	rel, ok := f.keys[key]
-	f.mu.Unlock()
-	if ok && rel != "" {
-		return filepath.Join(f.dir, rel), true
+	defer f.mu.Unlock()
+	if _, ok := f.run[key]; ok {
+		return "", maildir.Taken
 	}
-	return "", ok
+	if rel, ok := f.found[key]; ok {
+		return filepath.Join(f.dir, rel), maildir.Found
+	}
+	f.run[key] = false
+	return "", maildir.Claimed
+}
+
+func (f *dryFolder) Hold(key maildir.Key) {
+	f.mu.Lock()
+	if _, ok := f.run[key]; !ok {
+		f.run[key] = false
+	}
+	f.mu.Unlock()
 }
 
 func (f *dryFolder) Create() (Temp, error) { return &dryTemp{f: f, h: sha256.New()}, nil }
@@ -218,10 +230,10 @@ func (t *dryTemp) Commit(key maildir.Key, mtime, atime time.Time, subdir, flags 
 	f := t.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.keys[key]; ok {
+	if _, ok := f.found[key]; ok || f.run[key] {
 		return maildir.ErrExists
 	}
-	f.keys[key] = ""
+	f.run[key] = true
 	if f.s.OnDelivery != nil {
 		name := maildir.Name(key, mtime, t.sizer.Size(), t.sizer.VSize())
 		if subdir == "cur" {

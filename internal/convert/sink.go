@@ -25,10 +25,9 @@ type Sink interface {
 // FolderSink takes the messages of one mailbox. Has, Create and the Temp methods may be called
 // from several goroutines; Close and Abort are called once, after every Temp is finished.
 type FolderSink interface {
-	// Lookup reports whether a message with that key was in the folder before this run, and
-	// where. Keys of this run need not be reported (claim knows them); a sink that reports
-	// one gives the path "".
-	Lookup(key maildir.Key) (path string, ok bool)
+	// Claim and Hold take keys for the messages of this run (see maildir.Writer.Claim).
+	Claim(key maildir.Key) (path string, st maildir.ClaimState)
+	Hold(key maildir.Key)
 	Create() (Temp, error)
 	Close() error
 	Abort()
@@ -66,7 +65,8 @@ func (s MaildirSink) Folder(dir string, isFolder bool) (FolderSink, error) {
 
 type writerSink struct{ w *maildir.Writer }
 
-func (s writerSink) Lookup(key maildir.Key) (string, bool) { return s.w.Lookup(key) }
+func (s writerSink) Claim(key maildir.Key) (string, maildir.ClaimState) { return s.w.Claim(key) }
+func (s writerSink) Hold(key maildir.Key)                               { s.w.Hold(key) }
 func (s writerSink) Create() (Temp, error) {
 	t, err := s.w.Create()
 	if err != nil {

@@ -119,7 +119,7 @@ type Writer struct {
 	foundNames []string
 
 	mu          sync.Mutex
-	committed   map[Key]struct{} // committed in this run (queued or delivered)
+	run         map[Key]keyState // the keys of this run: claimed, or committed (queued or delivered)
 	queue       []queued
 	queuedBytes int64
 	live        *Temp // list of the temps created, neither committed nor removed
@@ -162,7 +162,7 @@ func Open(dir string, opt Options) (*Writer, error) {
 		}
 		*d.fd = fd
 	}
-	w.found, w.committed = map[Key]int32{}, map[Key]struct{}{}
+	w.found, w.run = map[Key]int32{}, map[Key]keyState{}
 	for _, p := range []string{w.newDir, w.curDir} {
 		if err := w.scanKeys(p); err != nil {
 			w.closeFDs()
@@ -200,6 +200,55 @@ func (w *Writer) scanKeys(p string) error {
 	}
 }
 
+// keyState is what a key is to this run.
+type keyState uint8
+
+const (
+	keyClaimed   keyState = iota + 1 // by a message (see Claim, Hold)
+	keyCommitted                     // a file with it is queued or delivered
+)
+
+// ClaimState is the answer of Claim.
+type ClaimState int
+
+const (
+	// Claimed: the key is now the message's.
+	Claimed ClaimState = iota
+	// Taken: an earlier message of this run has the key; try the next one.
+	Taken
+	// Found: a file with that key was in new/ or cur/ when the writer was opened (the path
+	// is returned). Compare its content: the same content is the message, delivered before
+	// (call Hold); another content is a fingerprint collision (try the next key).
+	Found
+)
+
+// Claim takes a key for a message of this run, so that messages with the same content get
+// distinct keys (N = 0, 1, ...) and a message delivered by an earlier run is recognised. One
+// map holds the keys of the run, claimed and committed; Commit refuses a key committed
+// before or found at Open.
+func (w *Writer) Claim(key Key) (path string, st ClaimState) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.run[key]; ok {
+		return "", Taken
+	}
+	if i, ok := w.found[key]; ok {
+		return filepath.Join(w.dir, w.foundNames[i]), Found
+	}
+	w.run[key] = keyClaimed
+	return "", Claimed
+}
+
+// Hold takes a key that Claim reported Found, once the existing file proved to be the
+// message: later messages of this run with the same content get the next key.
+func (w *Writer) Hold(key Key) {
+	w.mu.Lock()
+	if _, ok := w.run[key]; !ok {
+		w.run[key] = keyClaimed
+	}
+	w.mu.Unlock()
+}
+
 // Has reports whether a message with that key was in new/ or cur/ when the writer was
 // opened, or was committed in this run.
 func (w *Writer) Has(key Key) bool {
@@ -207,24 +256,9 @@ func (w *Writer) Has(key Key) bool {
 		return true
 	}
 	w.mu.Lock()
-	_, ok := w.committed[key]
+	st := w.run[key]
 	w.mu.Unlock()
-	return ok
-}
-
-// Lookup reports whether a file with that key was in new/ or cur/ when the writer was opened,
-// and its path, so a caller can compare contents before trusting the key. Keys committed in
-// this run are not looked at (the caller knows them; Commit refuses them a second time): so
-// Lookup takes no lock and, in an empty folder, costs nothing.
-func (w *Writer) Lookup(key Key) (path string, ok bool) {
-	if len(w.found) == 0 {
-		return "", false
-	}
-	i, ok := w.found[key]
-	if !ok {
-		return "", false
-	}
-	return filepath.Join(w.dir, w.foundNames[i]), true
+	return st == keyCommitted
 }
 
 // Temp is a message being written into tmp/. Finish it with Commit or Abort.
@@ -457,9 +491,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	defer w.mu.Unlock()
 	w.dropLive(t)
 	_, dup := w.found[key]
-	if !dup {
-		_, dup = w.committed[key]
-	}
+	dup = dup || w.run[key] == keyCommitted
 	if dup || w.closed {
 		_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
 		if dup {
@@ -467,7 +499,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		}
 		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
 	}
-	w.committed[key] = struct{}{}
+	w.run[key] = keyCommitted
 	w.queue = append(w.queue, queued{tmp: t.name, final: final, sub: sub, key: key})
 	w.queuedBytes += t.sizer.Size()
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
@@ -651,7 +683,7 @@ func (w *Writer) discardUnlocked(q []queued) {
 	}
 	w.mu.Lock()
 	for _, e := range q {
-		delete(w.committed, e.key)
+		delete(w.run, e.key)
 	}
 	w.mu.Unlock()
 }
@@ -660,7 +692,7 @@ func (w *Writer) discardUnlocked(q []queued) {
 func (w *Writer) discard(q []queued) {
 	for _, e := range q {
 		_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
-		delete(w.committed, e.key)
+		delete(w.run, e.key)
 	}
 }
 
@@ -681,7 +713,7 @@ func (w *Writer) Close() error {
 	w.closed = true
 	w.closeFDs()
 	// a closed writer is asked nothing more (Close comes after every Lookup): free the memory
-	w.committed, w.found, w.foundNames = nil, nil, nil
+	w.run, w.found, w.foundNames = nil, nil, nil
 	return err
 }
 

@@ -665,10 +665,11 @@ func TestChown(t *testing.T) {
 	}
 }
 
-// Lookup names the files that were in the folder when the writer was opened (wherever they
-// are and whatever their flags), not those of this run; Has knows both; a key committed
-// twice is refused the second time.
-func TestLookupAndHas(t *testing.T) {
+// Claim finds the files that were in the folder when the writer was opened (wherever they
+// are and whatever their flags) until one is held, and gives every other key to one message
+// only; Has knows the found and the committed keys; a key committed twice, or one found, is
+// refused.
+func TestClaimAndHas(t *testing.T) {
 	dir := newMaildir(t)
 	w := openW(t, dir, Options{})
 	old := keyOf("old", 0)
@@ -685,15 +686,28 @@ func TestLookupAndHas(t *testing.T) {
 		t.Fatal(err)
 	}
 	w = openW(t, dir, Options{})
-	if p, ok := w.Lookup(old); !ok || p != moved {
-		t.Fatalf("Lookup(old) = %q, %v; want %q", p, ok, moved)
+	if p, st := w.Claim(old); st != Found || p != moved {
+		t.Fatalf("Claim(old) = %q, %v; want %q, Found", p, st, moved)
+	}
+	if _, st := w.Claim(old); st != Found {
+		t.Fatalf("Claim(old) again = %v; want Found until it is held", st)
+	}
+	w.Hold(old)
+	if _, st := w.Claim(old); st != Taken {
+		t.Fatalf("Claim(old) after Hold = %v; want Taken", st)
 	}
 	fresh := keyOf("fresh", 0)
+	if _, st := w.Claim(fresh); st != Claimed {
+		t.Fatalf("Claim(fresh) = %v; want Claimed", st)
+	}
+	if w.Has(fresh) {
+		t.Error("Has(fresh) before its commit")
+	}
 	if err := put(w, "fresh", fresh, time.Unix(2, 0), "cur", ""); err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := w.Lookup(fresh); ok || p != "" {
-		t.Errorf("Lookup(fresh) = %q, %v; want nothing: it was not there when the writer opened", p, ok)
+	if _, st := w.Claim(fresh); st != Taken {
+		t.Errorf("Claim(fresh) after its commit = %v; want Taken", st)
 	}
 	if !w.Has(fresh) || !w.Has(old) || w.Has(keyOf("never", 0)) {
 		t.Errorf("Has: fresh %v old %v never %v", w.Has(fresh), w.Has(old), w.Has(keyOf("never", 0)))
