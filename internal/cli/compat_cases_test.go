@@ -3,6 +3,129 @@ package cli
 // The hand-made scenarios of docs/mb2md-3.20.md §9, recreated as the project's own test data
 // for the --compat differential test (compat_diff_test.go).
 
+// oldDatesMbox is the input of the 13-olddates cases, run in three time zones.
+const oldDatesMbox = `From a@b.example Thu Jan  1 00:00:00 1970
+Subject: old 01
+
+01 From a@b.example Thu Jan  1 00:00:00 1970
+
+From a@b.example Wed Dec 31 23:59:59 1969
+Subject: old 02
+
+02 From a@b.example Wed Dec 31 23:59:59 1969
+
+From a@b.example Mon Jan  1 00:00:00 1900
+Subject: old 03
+
+03 From a@b.example Mon Jan  1 00:00:00 1900
+
+From a@b.example Fri Dec 13 20:45:52 1901
+Subject: old 04
+
+04 From a@b.example Fri Dec 13 20:45:52 1901
+
+From a@b.example Sat Jan  3 01:05:34 96
+Subject: old 05
+
+05 From a@b.example Sat Jan  3 01:05:34 96
+
+From a@b.example Sat Jan  3 01:05:34 70
+Subject: old 06
+
+06 From a@b.example Sat Jan  3 01:05:34 70
+
+From a@b.example Sat Jan  3 01:05:34 76
+Subject: old 07
+
+07 From a@b.example Sat Jan  3 01:05:34 76
+
+From a@b.example Sat Jan  3 01:05:34 77
+Subject: old 08
+
+08 From a@b.example Sat Jan  3 01:05:34 77
+
+From a@b.example Sat Jan  3 01:05:34 00
+Subject: old 09
+
+09 From a@b.example Sat Jan  3 01:05:34 00
+
+From a@b.example Tue Jan 19 03:14:07 2038
+Subject: old 10
+
+10 From a@b.example Tue Jan 19 03:14:07 2038
+
+From a@b.example Tue Jan 19 03:14:08 2038
+Subject: old 11
+
+11 From a@b.example Tue Jan 19 03:14:08 2038
+
+From a@b.example Sat Jan  3 01:05 1996
+Subject: old 12
+
+12 From a@b.example Sat Jan  3 01:05 1996
+
+From a@b.example Jan  3 01:05:34 1996
+Subject: old 13
+
+13 From a@b.example Jan  3 01:05:34 1996
+
+From a@b.example Mon Jun 10 12:00:00 1991
+Subject: old 14
+
+14 From a@b.example Mon Jun 10 12:00:00 1991
+
+From a@b.example Thu Dec 31 23:59:59 1998
+Subject: old 15
+
+15 From a@b.example Thu Dec 31 23:59:59 1998
+
+From a@b.example 1996-01-03 01:05:34
+Subject: old 16
+
+16 From a@b.example 1996-01-03 01:05:34
+
+From a@b.example Sat Jan  3 01:05:34 2099
+Subject: old 17
+
+17 From a@b.example Sat Jan  3 01:05:34 2099
+
+From a@b.example Sun Apr  7 02:30:00 1996
+Subject: old 18
+
+18 From a@b.example Sun Apr  7 02:30:00 1996
+`
+
+// contentLengthMbox is the input of the 07 cases, run with and without -c.
+const contentLengthMbox = `From cl@example.com Mon Apr  1 10:00:00 2002
+From: cl@example.com
+Subject: cl one
+Content-Length: 122
+
+Body with an unquoted mbox separator inside:
+
+From evil@example.com Sat Jan  3 01:05:34 1996
+Subject: not a real message
+
+
+From cl@example.com Tue Apr  2 10:00:00 2002
+From: cl@example.com
+Subject: cl two
+Content-Length: 122
+
+Body with an unquoted mbox separator inside:
+
+From evil@example.com Sat Jan  3 01:05:34 1996
+Subject: not a real message
+
+
+From cl@example.com Wed Apr  3 10:00:00 2002
+From: cl@example.com
+Subject: cl three
+Content-Length: 5
+
+last
+`
+
 var compatCases = []compatCase{
 	{
 		name: "01-plain", mode: "file", tz: "UTC",
@@ -365,35 +488,7 @@ uw body2
 		args:  []string{"-c"},
 		about: `-c with Content-Length whose bodies END WITH AN EMPTY LINE (works)`,
 		files: map[string]string{
-			"input.mbox": `From cl@example.com Mon Apr  1 10:00:00 2002
-From: cl@example.com
-Subject: cl one
-Content-Length: 122
-
-Body with an unquoted mbox separator inside:
-
-From evil@example.com Sat Jan  3 01:05:34 1996
-Subject: not a real message
-
-
-From cl@example.com Tue Apr  2 10:00:00 2002
-From: cl@example.com
-Subject: cl two
-Content-Length: 122
-
-Body with an unquoted mbox separator inside:
-
-From evil@example.com Sat Jan  3 01:05:34 1996
-Subject: not a real message
-
-
-From cl@example.com Wed Apr  3 10:00:00 2002
-From: cl@example.com
-Subject: cl three
-Content-Length: 5
-
-last
-`,
+			"input.mbox": contentLengthMbox,
 		},
 	},
 	{
@@ -435,35 +530,7 @@ four
 		name: "07c-cl-noc", mode: "file", tz: "UTC",
 		about: `same input as 07a but WITHOUT -c (Content-Length ignored, body From_ splits)`,
 		files: map[string]string{
-			"input.mbox": `From cl@example.com Mon Apr  1 10:00:00 2002
-From: cl@example.com
-Subject: cl one
-Content-Length: 122
-
-Body with an unquoted mbox separator inside:
-
-From evil@example.com Sat Jan  3 01:05:34 1996
-Subject: not a real message
-
-
-From cl@example.com Tue Apr  2 10:00:00 2002
-From: cl@example.com
-Subject: cl two
-Content-Length: 122
-
-Body with an unquoted mbox separator inside:
-
-From evil@example.com Sat Jan  3 01:05:34 1996
-Subject: not a real message
-
-
-From cl@example.com Wed Apr  3 10:00:00 2002
-From: cl@example.com
-Subject: cl three
-Content-Length: 5
-
-last
-`,
+			"input.mbox": contentLengthMbox,
 		},
 	},
 	{
@@ -716,288 +783,21 @@ Subject: bogus 20
 		name: "13-olddates", mode: "file", tz: "UTC",
 		about: `old dates, pre-1970, 2-digit years, 2038, missing seconds/weekday (TZ=UTC)`,
 		files: map[string]string{
-			"input.mbox": `From a@b.example Thu Jan  1 00:00:00 1970
-Subject: old 01
-
-01 From a@b.example Thu Jan  1 00:00:00 1970
-
-From a@b.example Wed Dec 31 23:59:59 1969
-Subject: old 02
-
-02 From a@b.example Wed Dec 31 23:59:59 1969
-
-From a@b.example Mon Jan  1 00:00:00 1900
-Subject: old 03
-
-03 From a@b.example Mon Jan  1 00:00:00 1900
-
-From a@b.example Fri Dec 13 20:45:52 1901
-Subject: old 04
-
-04 From a@b.example Fri Dec 13 20:45:52 1901
-
-From a@b.example Sat Jan  3 01:05:34 96
-Subject: old 05
-
-05 From a@b.example Sat Jan  3 01:05:34 96
-
-From a@b.example Sat Jan  3 01:05:34 70
-Subject: old 06
-
-06 From a@b.example Sat Jan  3 01:05:34 70
-
-From a@b.example Sat Jan  3 01:05:34 76
-Subject: old 07
-
-07 From a@b.example Sat Jan  3 01:05:34 76
-
-From a@b.example Sat Jan  3 01:05:34 77
-Subject: old 08
-
-08 From a@b.example Sat Jan  3 01:05:34 77
-
-From a@b.example Sat Jan  3 01:05:34 00
-Subject: old 09
-
-09 From a@b.example Sat Jan  3 01:05:34 00
-
-From a@b.example Tue Jan 19 03:14:07 2038
-Subject: old 10
-
-10 From a@b.example Tue Jan 19 03:14:07 2038
-
-From a@b.example Tue Jan 19 03:14:08 2038
-Subject: old 11
-
-11 From a@b.example Tue Jan 19 03:14:08 2038
-
-From a@b.example Sat Jan  3 01:05 1996
-Subject: old 12
-
-12 From a@b.example Sat Jan  3 01:05 1996
-
-From a@b.example Jan  3 01:05:34 1996
-Subject: old 13
-
-13 From a@b.example Jan  3 01:05:34 1996
-
-From a@b.example Mon Jun 10 12:00:00 1991
-Subject: old 14
-
-14 From a@b.example Mon Jun 10 12:00:00 1991
-
-From a@b.example Thu Dec 31 23:59:59 1998
-Subject: old 15
-
-15 From a@b.example Thu Dec 31 23:59:59 1998
-
-From a@b.example 1996-01-03 01:05:34
-Subject: old 16
-
-16 From a@b.example 1996-01-03 01:05:34
-
-From a@b.example Sat Jan  3 01:05:34 2099
-Subject: old 17
-
-17 From a@b.example Sat Jan  3 01:05:34 2099
-
-From a@b.example Sun Apr  7 02:30:00 1996
-Subject: old 18
-
-18 From a@b.example Sun Apr  7 02:30:00 1996
-`,
+			"input.mbox": oldDatesMbox,
 		},
 	},
 	{
 		name: "13b-olddates-tokyo", mode: "file", tz: "Asia/Tokyo",
 		about: "same input as 13 run with TZ=Asia/Tokyo",
 		files: map[string]string{
-			"input.mbox": `From a@b.example Thu Jan  1 00:00:00 1970
-Subject: old 01
-
-01 From a@b.example Thu Jan  1 00:00:00 1970
-
-From a@b.example Wed Dec 31 23:59:59 1969
-Subject: old 02
-
-02 From a@b.example Wed Dec 31 23:59:59 1969
-
-From a@b.example Mon Jan  1 00:00:00 1900
-Subject: old 03
-
-03 From a@b.example Mon Jan  1 00:00:00 1900
-
-From a@b.example Fri Dec 13 20:45:52 1901
-Subject: old 04
-
-04 From a@b.example Fri Dec 13 20:45:52 1901
-
-From a@b.example Sat Jan  3 01:05:34 96
-Subject: old 05
-
-05 From a@b.example Sat Jan  3 01:05:34 96
-
-From a@b.example Sat Jan  3 01:05:34 70
-Subject: old 06
-
-06 From a@b.example Sat Jan  3 01:05:34 70
-
-From a@b.example Sat Jan  3 01:05:34 76
-Subject: old 07
-
-07 From a@b.example Sat Jan  3 01:05:34 76
-
-From a@b.example Sat Jan  3 01:05:34 77
-Subject: old 08
-
-08 From a@b.example Sat Jan  3 01:05:34 77
-
-From a@b.example Sat Jan  3 01:05:34 00
-Subject: old 09
-
-09 From a@b.example Sat Jan  3 01:05:34 00
-
-From a@b.example Tue Jan 19 03:14:07 2038
-Subject: old 10
-
-10 From a@b.example Tue Jan 19 03:14:07 2038
-
-From a@b.example Tue Jan 19 03:14:08 2038
-Subject: old 11
-
-11 From a@b.example Tue Jan 19 03:14:08 2038
-
-From a@b.example Sat Jan  3 01:05 1996
-Subject: old 12
-
-12 From a@b.example Sat Jan  3 01:05 1996
-
-From a@b.example Jan  3 01:05:34 1996
-Subject: old 13
-
-13 From a@b.example Jan  3 01:05:34 1996
-
-From a@b.example Mon Jun 10 12:00:00 1991
-Subject: old 14
-
-14 From a@b.example Mon Jun 10 12:00:00 1991
-
-From a@b.example Thu Dec 31 23:59:59 1998
-Subject: old 15
-
-15 From a@b.example Thu Dec 31 23:59:59 1998
-
-From a@b.example 1996-01-03 01:05:34
-Subject: old 16
-
-16 From a@b.example 1996-01-03 01:05:34
-
-From a@b.example Sat Jan  3 01:05:34 2099
-Subject: old 17
-
-17 From a@b.example Sat Jan  3 01:05:34 2099
-
-From a@b.example Sun Apr  7 02:30:00 1996
-Subject: old 18
-
-18 From a@b.example Sun Apr  7 02:30:00 1996
-`,
+			"input.mbox": oldDatesMbox,
 		},
 	},
 	{
 		name: "13c-olddates-newyork", mode: "file", tz: "America/New_York",
 		about: "same input as 13 run with TZ=America/New_York",
 		files: map[string]string{
-			"input.mbox": `From a@b.example Thu Jan  1 00:00:00 1970
-Subject: old 01
-
-01 From a@b.example Thu Jan  1 00:00:00 1970
-
-From a@b.example Wed Dec 31 23:59:59 1969
-Subject: old 02
-
-02 From a@b.example Wed Dec 31 23:59:59 1969
-
-From a@b.example Mon Jan  1 00:00:00 1900
-Subject: old 03
-
-03 From a@b.example Mon Jan  1 00:00:00 1900
-
-From a@b.example Fri Dec 13 20:45:52 1901
-Subject: old 04
-
-04 From a@b.example Fri Dec 13 20:45:52 1901
-
-From a@b.example Sat Jan  3 01:05:34 96
-Subject: old 05
-
-05 From a@b.example Sat Jan  3 01:05:34 96
-
-From a@b.example Sat Jan  3 01:05:34 70
-Subject: old 06
-
-06 From a@b.example Sat Jan  3 01:05:34 70
-
-From a@b.example Sat Jan  3 01:05:34 76
-Subject: old 07
-
-07 From a@b.example Sat Jan  3 01:05:34 76
-
-From a@b.example Sat Jan  3 01:05:34 77
-Subject: old 08
-
-08 From a@b.example Sat Jan  3 01:05:34 77
-
-From a@b.example Sat Jan  3 01:05:34 00
-Subject: old 09
-
-09 From a@b.example Sat Jan  3 01:05:34 00
-
-From a@b.example Tue Jan 19 03:14:07 2038
-Subject: old 10
-
-10 From a@b.example Tue Jan 19 03:14:07 2038
-
-From a@b.example Tue Jan 19 03:14:08 2038
-Subject: old 11
-
-11 From a@b.example Tue Jan 19 03:14:08 2038
-
-From a@b.example Sat Jan  3 01:05 1996
-Subject: old 12
-
-12 From a@b.example Sat Jan  3 01:05 1996
-
-From a@b.example Jan  3 01:05:34 1996
-Subject: old 13
-
-13 From a@b.example Jan  3 01:05:34 1996
-
-From a@b.example Mon Jun 10 12:00:00 1991
-Subject: old 14
-
-14 From a@b.example Mon Jun 10 12:00:00 1991
-
-From a@b.example Thu Dec 31 23:59:59 1998
-Subject: old 15
-
-15 From a@b.example Thu Dec 31 23:59:59 1998
-
-From a@b.example 1996-01-03 01:05:34
-Subject: old 16
-
-16 From a@b.example 1996-01-03 01:05:34
-
-From a@b.example Sat Jan  3 01:05:34 2099
-Subject: old 17
-
-17 From a@b.example Sat Jan  3 01:05:34 2099
-
-From a@b.example Sun Apr  7 02:30:00 1996
-Subject: old 18
-
-18 From a@b.example Sun Apr  7 02:30:00 1996
-`,
+			"input.mbox": oldDatesMbox,
 		},
 	},
 	{
