@@ -17,6 +17,7 @@ import (
 	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/source"
 	"github.com/mb2md/mb2md/internal/testshared"
+	"github.com/mb2md/mb2md/internal/testtree"
 )
 
 // treeState is what a dry run must not change: every entry's type, mode, size, mtime and
@@ -73,42 +74,6 @@ func sameTree(t *testing.T, what string, before, after map[string]string) {
 	}
 }
 
-// genTree writes a folder directory: an inbox, Sent and lists/debian, with flags, identical
-// messages and messages larger than the buffer; keep says how many messages of each file.
-func genTree(t *testing.T, dir string, keep int) {
-	t.Helper()
-	big := strings.Repeat("a fairly long line of a large message body\n", 500) // 22 KB
-	status := []string{"Status: RO\n", "Status: O\n", "", "Status: RO\nX-Status: AF\n", "X-Status: DT\n"}
-	files := map[string]int{"inbox": 9, "Sent": 7, "lists/debian": 11}
-	for name, n := range files {
-		var b strings.Builder
-		for i := 0; i < n && i < keep; i++ {
-			subject := fmt.Sprintf("%s %d", name, i)
-			if i%4 == 3 {
-				subject = "same" // identical messages: one key, several occurrences
-			}
-			fmt.Fprintf(&b, "From a@example.org Sat Jan  3 01:05:%02d 1996\nSubject: %s\n%s\n", i, subject, status[i%len(status)])
-			if i%3 == 1 {
-				b.WriteString(big)
-			} else {
-				fmt.Fprintf(&b, "body %d\n", i%4)
-			}
-			b.WriteString("\n")
-		}
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		old := time.Unix(1_000_000_000, 0)
-		if err := os.Chtimes(p, old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func treePlan(t *testing.T, src, dest string) *source.Plan {
 	t.Helper()
 	plan, err := source.Resolve(source.Config{Source: src, Dest: dest, Recurse: true, Cwd: "/", Home: "/nonexistent"})
@@ -155,7 +120,7 @@ func dryThenReal(t *testing.T, plan *source.Plan, srcRoot string) []*Result {
 
 func TestDryRunPredictsFirstRun(t *testing.T) {
 	src := t.TempDir()
-	genTree(t, src, 1000)
+	testtree.Write(t, src, testtree.All)
 	dest := filepath.Join(t.TempDir(), "Maildir")
 	rs := dryThenReal(t, treePlan(t, src, dest), src)
 	total := 0
@@ -172,7 +137,7 @@ func TestDryRunPredictsFirstRun(t *testing.T) {
 
 func TestDryRunPartialDestination(t *testing.T) {
 	src := t.TempDir()
-	genTree(t, src, 5) // the first 5 messages of each folder are converted
+	testtree.Write(t, src, 5) // the first 5 messages of each folder are converted
 	dest := filepath.Join(t.TempDir(), "Maildir")
 	runWith(t, treePlan(t, src, dest), nil)
 	// a user read a new message: it moved to cur/ and got a flag
@@ -187,7 +152,7 @@ func TestDryRunPartialDestination(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dest, ".Sent")); err != nil {
 		t.Fatal(err)
 	}
-	genTree(t, src, 1000)
+	testtree.Write(t, src, testtree.All)
 	rs := dryThenReal(t, treePlan(t, src, dest), src)
 	written, skipped := 0, 0
 	for _, r := range rs {
@@ -208,7 +173,7 @@ func TestDryRunPartialDestination(t *testing.T) {
 // A big existing file with the right key but other content is not taken for the message.
 func TestDryRunComparesContent(t *testing.T) {
 	src := t.TempDir()
-	genTree(t, src, 1000)
+	testtree.Write(t, src, testtree.All)
 	dest := filepath.Join(t.TempDir(), "Maildir")
 	plan := treePlan(t, src, dest)
 	runWith(t, plan, nil)
@@ -239,7 +204,7 @@ func TestDryRunComparesContent(t *testing.T) {
 
 func TestDryRunPredictsErrors(t *testing.T) {
 	src := t.TempDir()
-	genTree(t, src, 3)
+	testtree.Write(t, src, 3)
 	dest := filepath.Join(t.TempDir(), "no", "Maildir")
 	_, err := Run(context.Background(), treePlan(t, src, dest), Options{Loc: time.UTC, Now: testNow, Sink: DryRunSink{}}, nopObserver{})
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {

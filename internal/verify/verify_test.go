@@ -16,6 +16,7 @@ import (
 	"github.com/mb2md/mb2md/internal/mbox"
 	"github.com/mb2md/mb2md/internal/source"
 	"github.com/mb2md/mb2md/internal/testshared"
+	"github.com/mb2md/mb2md/internal/testtree"
 )
 
 var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -28,42 +29,11 @@ type nop struct{}
 
 func (nop) MailboxDone(*convert.Result) {}
 
-// genTree writes inbox, Sent and lists/debian with flags, identical messages and messages
-// larger than the buffer: 27 messages.
-func genTree(t *testing.T, dir string) {
-	t.Helper()
-	big := strings.Repeat("a fairly long line of a large message body\n", 500)
-	status := []string{"Status: RO\n", "Status: O\n", "", "Status: RO\nX-Status: AF\n", "X-Status: DT\n"}
-	for name, n := range map[string]int{"inbox": 9, "Sent": 7, "lists/debian": 11} {
-		var b strings.Builder
-		for i := 0; i < n; i++ {
-			subject := fmt.Sprintf("%s %d", name, i)
-			if i%4 == 3 {
-				subject = "same"
-			}
-			fmt.Fprintf(&b, "From a@example.org Sat Jan  3 01:05:%02d 1996\nSubject: %s\n%s\n", i, subject, status[i%len(status)])
-			if i%3 == 1 {
-				b.WriteString(big)
-			} else {
-				fmt.Fprintf(&b, "body %d\n", i%4)
-			}
-			b.WriteString("\n")
-		}
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // converted returns a plan and a fresh conversion of the generated tree.
 func converted(t *testing.T) *source.Plan {
 	t.Helper()
 	src := t.TempDir()
-	genTree(t, src)
+	testtree.Write(t, src, testtree.All)
 	plan, err := source.Resolve(source.Config{Source: src, Dest: filepath.Join(t.TempDir(), "Maildir"), Recurse: true, Cwd: "/", Home: "/nonexistent"})
 	if err != nil {
 		t.Fatal(err)
