@@ -609,11 +609,17 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // WriteUIDList locks dir (LockFolder with DefaultLockOptions), writes l as its
 // dovecot-uidlist and unlocks.
 func WriteUIDList(dir string, l *UIDList) error {
-	fl, err := LockFolder(dir, DefaultLockOptions)
+	return withFolderLock(dir, DefaultLockOptions, func(fl *FolderLock) error { return fl.WriteUIDList(l) })
+}
+
+// withFolderLock runs fn while holding dir's lock (LockFolder); the lock is released
+// whatever fn returns, and an error of fn wins over one of the unlock.
+func withFolderLock(dir string, opt LockOptions, fn func(*FolderLock) error) error {
+	fl, err := LockFolder(dir, opt)
 	if err != nil {
 		return err
 	}
-	if err := fl.WriteUIDList(l); err != nil {
+	if err := fn(fl); err != nil {
 		fl.Unlock()
 		return err
 	}
@@ -625,24 +631,17 @@ func WriteUIDList(dir string, l *UIDList) error {
 // Use it when a Dovecot may be serving the folder: nothing can change the list between
 // the read and the write.
 func UpdateUIDList(dir string, opt LockOptions, fn func(*UIDList) (*UIDList, error)) error {
-	fl, err := LockFolder(dir, opt)
-	if err != nil {
-		return err
-	}
-	l, err := fl.ReadUIDList()
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fl.Unlock()
-		return err
-	}
-	nl, err := fn(l)
-	if err == nil && nl != nil {
-		err = fl.WriteUIDList(nl)
-	}
-	if err != nil {
-		fl.Unlock()
-		return err
-	}
-	return fl.Unlock()
+	return withFolderLock(dir, opt, func(fl *FolderLock) error {
+		l, err := fl.ReadUIDList()
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		nl, err := fn(l)
+		if err != nil || nl == nil {
+			return err
+		}
+		return fl.WriteUIDList(nl)
+	})
 }
 
 // ---- dovecot-keywords ----
@@ -738,15 +737,7 @@ func (fl *FolderLock) WriteKeywords(kws []string) error {
 // WriteKeywords locks dir (LockFolder with DefaultLockOptions), replaces its
 // dovecot-keywords and unlocks.
 func WriteKeywords(dir string, kws []string) error {
-	fl, err := LockFolder(dir, DefaultLockOptions)
-	if err != nil {
-		return err
-	}
-	if err := fl.WriteKeywords(kws); err != nil {
-		fl.Unlock()
-		return err
-	}
-	return fl.Unlock()
+	return withFolderLock(dir, DefaultLockOptions, func(fl *FolderLock) error { return fl.WriteKeywords(kws) })
 }
 
 // AssignKeywords gives keyword letters to the keywords used in a folder. existing is the
