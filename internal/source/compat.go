@@ -35,21 +35,8 @@ func ResolveCompat(cfg Config) (*Plan, error) {
 		if p.Source, err = cfg.findSpool(); err != nil {
 			return nil, err
 		}
-	} else {
-		if p.Source, err = cfg.path(cfg.Source, "-s"); err != nil {
-			return nil, err
-		}
-		st, err := os.Stat(p.Source)
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w; check the -s path", p.Source, unwrapPath(err))
-		}
-		switch {
-		case st.Mode().IsRegular():
-		case st.IsDir():
-			isDir = true
-		default:
-			return nil, fmt.Errorf("source %s is neither an mbox file nor a directory (%s); give a regular file or a directory to -s", p.Source, typeName(st.Mode()))
-		}
+	} else if p.Source, isDir, err = cfg.sourcePath(); err != nil {
+		return nil, err
 	}
 	if cfg.Recurse && cfg.SubDir != "" {
 		return nil, &UsageError{"-R and -f cannot be combined: -f always converts the whole subtree"}
@@ -61,11 +48,7 @@ func ResolveCompat(cfg Config) (*Plan, error) {
 			return nil, err
 		}
 	}
-	dest := cfg.Dest
-	if dest == "" {
-		dest = "Maildir"
-	}
-	if p.Dest, err = cfg.path(dest, "-d"); err != nil {
+	if p.Dest, err = cfg.destPath(); err != nil {
 		return nil, err
 	}
 	if !isDir {

@@ -82,6 +82,33 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
+// destPath is the absolute destination root (-d, default "Maildir").
+func (cfg Config) destPath() (string, error) {
+	dest := cfg.Dest
+	if dest == "" {
+		dest = "Maildir"
+	}
+	return cfg.path(dest, "-d")
+}
+
+// sourcePath is the absolute -s path, which must be an mbox file or a directory.
+func (cfg Config) sourcePath() (path string, isDir bool, err error) {
+	if path, err = cfg.path(cfg.Source, "-s"); err != nil {
+		return "", false, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", false, fmt.Errorf("source %s: %w; check the -s path", path, unwrapPath(err))
+	}
+	switch {
+	case st.Mode().IsRegular():
+		return path, false, nil
+	case st.IsDir():
+		return path, true, nil
+	}
+	return "", false, fmt.Errorf("source %s is neither an mbox file nor a directory (%s); give a regular file or a directory to -s", path, typeName(st.Mode()))
+}
+
 // Resolve turns the configuration into a Plan. All paths in the plan are absolute, resolved once
 // at start (mb2md's bug B1 does not exist here).
 func Resolve(cfg Config) (*Plan, error) {
@@ -93,11 +120,7 @@ func Resolve(cfg Config) (*Plan, error) {
 	}
 	p := &Plan{}
 	var err error
-	dest := cfg.Dest
-	if dest == "" {
-		dest = "Maildir"
-	}
-	if p.Dest, err = cfg.path(dest, "-d"); err != nil {
+	if p.Dest, err = cfg.destPath(); err != nil {
 		return nil, err
 	}
 	if cfg.Spool {
@@ -110,21 +133,14 @@ func Resolve(cfg Config) (*Plan, error) {
 		p.Mailboxes = []Mailbox{{Path: spool, Required: true}}
 		return p, nil
 	}
-	if p.Source, err = cfg.path(cfg.Source, "-s"); err != nil {
+	var isDir bool
+	if p.Source, isDir, err = cfg.sourcePath(); err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(p.Source)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w; check the -s path", p.Source, unwrapPath(err))
-	}
-	switch {
-	case st.Mode().IsRegular():
+	if !isDir {
 		p.Single = true
 		p.Mailboxes = []Mailbox{{Path: p.Source, Required: true}}
 		return p, nil
-	case st.IsDir():
-	default:
-		return nil, fmt.Errorf("source %s is neither an mbox file nor a directory (%s); give a regular file or a directory to -s", p.Source, typeName(st.Mode()))
 	}
 	var list map[string]bool
 	if cfg.ListFile != "" {
