@@ -62,8 +62,7 @@ func splitLevels(name string, sep string) []string {
 // "/home/u/mail/") is removed. Empty lines and repeated names are skipped; "INBOX" in any
 // case becomes "INBOX".
 func ParseMailboxList(r io.Reader, path string, prefixes []string) ([][]string, error) {
-	var names [][]string
-	seen := map[string]bool{}
+	var names nameList
 	err := readLines(r, path, func(line string) {
 		name := strings.TrimSpace(line)
 		for _, p := range prefixes {
@@ -73,25 +72,38 @@ func ParseMailboxList(r io.Reader, path string, prefixes []string) ([][]string, 
 			}
 		}
 		levels := splitLevels(name, "/")
-		if len(levels) == 0 {
-			return
-		}
 		if len(levels) == 1 && strings.EqualFold(levels[0], "INBOX") {
 			levels[0] = "INBOX"
 		}
-		key := strings.Join(levels, "/")
-		if seen[key] {
-			return
-		}
-		seen[key] = true
-		names = append(names, levels)
+		names.add(levels)
 	})
-	return names, err
+	return names.names, err
 }
 
-// ReadMailboxList reads the UW-IMAP subscription file at path (see ParseMailboxList). A
-// missing file gives no names and no error.
-func ReadMailboxList(path string, prefixes []string) ([][]string, error) {
+// nameList collects folder names, each once; empty names are skipped.
+type nameList struct {
+	names [][]string
+	seen  map[string]bool
+}
+
+func (l *nameList) add(levels []string) {
+	if len(levels) == 0 {
+		return
+	}
+	key := strings.Join(levels, "\x00")
+	if l.seen[key] {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[key] = true
+	l.names = append(l.names, levels)
+}
+
+// readOptional opens the subscription file at path and parses it; a missing file gives no
+// names and no error.
+func readOptional(path string, parse func(io.Reader) ([][]string, error)) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -100,7 +112,13 @@ func ReadMailboxList(path string, prefixes []string) ([][]string, error) {
 		return nil, fmt.Errorf("open subscription list %s: %w; check its permissions or leave it out", path, err)
 	}
 	defer f.Close()
-	return ParseMailboxList(f, path, prefixes)
+	return parse(f)
+}
+
+// ReadMailboxList reads the UW-IMAP subscription file at path (see ParseMailboxList). A
+// missing file gives no names and no error.
+func ReadMailboxList(path string, prefixes []string) ([][]string, error) {
+	return readOptional(path, func(r io.Reader) ([][]string, error) { return ParseMailboxList(r, path, prefixes) })
 }
 
 const dovecotSubsV2 = "V\t2\n\n"
@@ -119,8 +137,7 @@ func ParseDovecotSubscriptions(r io.Reader, path string) ([][]string, error) {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
-	var names [][]string
-	seen := map[string]bool{}
+	var names nameList
 	err := readLines(br, path, func(line string) {
 		var levels []string
 		if v2 {
@@ -132,29 +149,13 @@ func ParseDovecotSubscriptions(r io.Reader, path string) ([][]string, error) {
 		} else {
 			levels = splitLevels(line, "/")
 		}
-		if len(levels) == 0 {
-			return
-		}
-		key := strings.Join(levels, "\x00")
-		if seen[key] {
-			return
-		}
-		seen[key] = true
-		names = append(names, levels)
+		names.add(levels)
 	})
-	return names, err
+	return names.names, err
 }
 
 // ReadDovecotSubscriptions reads the .subscriptions file at path (see
 // ParseDovecotSubscriptions). A missing file gives no names and no error.
 func ReadDovecotSubscriptions(path string) ([][]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("open subscription list %s: %w; check its permissions or leave it out", path, err)
-	}
-	defer f.Close()
-	return ParseDovecotSubscriptions(f, path)
+	return readOptional(path, func(r io.Reader) ([][]string, error) { return ParseDovecotSubscriptions(r, path) })
 }
