@@ -243,7 +243,9 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 		Format: opt.Format,
 		IsSeparator: func(line []byte) bool {
 			t, _, ok := datefix.DovecotFromDate(line, loc)
-			froms.put(line, t, ok)
+			if ok {
+				froms.put(line, t)
+			}
 			return ok
 		},
 		Strip:   hiddenHeaders,
@@ -497,9 +499,11 @@ func (t *tally) addTo(r *Result) {
 	*t = tally{}
 }
 
-// fromCache remembers the last two From_ lines the reader checked with DovecotFromDate and
-// what it read: the line of the message being converted and the next one (checked before
-// the message ends), so the date policy does not parse the line a second time.
+// fromCache remembers the last two lines the reader accepted as separators and their dates:
+// the From_ line of the message being converted and that of the next one (the reader finds
+// where a message ends before the message is handed over), so the date policy does not
+// parse the line a second time. Lines the reader rejects (a "From " line in a body) are not
+// kept. A line is recognised by its bytes, so a miss only costs a parse.
 type fromCache struct {
 	e    [2]fromEntry
 	next int
@@ -508,13 +512,12 @@ type fromCache struct {
 type fromEntry struct {
 	line []byte
 	t    time.Time
-	ok   bool
 }
 
-func (c *fromCache) put(line []byte, t time.Time, ok bool) {
+func (c *fromCache) put(line []byte, t time.Time) {
 	e := &c.e[c.next]
 	e.line = append(e.line[:0], line...)
-	e.t, e.ok = t, ok
+	e.t = t
 	c.next ^= 1
 }
 
@@ -522,7 +525,7 @@ func (c *fromCache) put(line []byte, t time.Time, ok bool) {
 func (c *fromCache) inputs(in datefix.Inputs) datefix.Inputs {
 	for i := range c.e {
 		if e := &c.e[i]; e.line != nil && bytes.Equal(e.line, in.FromLine) {
-			in.FromKnown, in.FromTime, in.FromOK = true, e.t, e.ok
+			in.FromKnown, in.FromTime, in.FromOK = true, e.t, true
 			break
 		}
 	}

@@ -7,14 +7,14 @@ import (
 	"github.com/mb2md/mb2md/internal/datefix"
 )
 
-// The cache gives the date of either of the last two lines checked, and nothing for an
+// The cache gives the date of either of the last two separators accepted, and nothing for an
 // older or unknown line, so the policy then parses the line itself.
 func TestFromCache(t *testing.T) {
 	var c fromCache
 	l1, l2, l3 := []byte("From a Mon Jan  1 00:00:01 2001"), []byte("From b Mon Jan  1 00:00:02 2001"), []byte("From c x")
 	t1, t2 := time.Unix(1, 0), time.Unix(2, 0)
-	c.put(l1, t1, true)
-	c.put(l2, t2, true)
+	c.put(l1, t1)
+	c.put(l2, t2)
 	for _, tc := range []struct {
 		line []byte
 		t    time.Time
@@ -24,12 +24,12 @@ func TestFromCache(t *testing.T) {
 			t.Errorf("%s: known %v ok %v time %v, want %v", tc.line, in.FromKnown, in.FromOK, in.FromTime, tc.t)
 		}
 	}
-	c.put(l3, time.Time{}, false) // evicts l1
+	c.put(l3, time.Unix(3, 0)) // evicts l1
 	if in := c.inputs(datefix.Inputs{FromLine: l1}); in.FromKnown {
 		t.Error("an evicted line is still known")
 	}
-	if in := c.inputs(datefix.Inputs{FromLine: l3}); !in.FromKnown || in.FromOK {
-		t.Errorf("a line that did not parse: known %v ok %v, want known, not ok", in.FromKnown, in.FromOK)
+	if in := c.inputs(datefix.Inputs{FromLine: l3}); !in.FromKnown || !in.FromOK || in.FromTime.Unix() != 3 {
+		t.Errorf("l3: known %v ok %v time %v", in.FromKnown, in.FromOK, in.FromTime)
 	}
 	// the scratch copies must not alias the reader's buffer
 	l2[5] = 'X'
