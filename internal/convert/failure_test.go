@@ -103,16 +103,31 @@ func files(t *testing.T, dir string) map[string]int {
 	return out
 }
 
+// failureModes are the ways a message reaches the writer: default or --compat, whole in a
+// job's buffer or (a 16-byte buffer: every message is larger) streamed into its temp file
+// by the reader.
+var failureModes = []struct {
+	name   string
+	compat bool
+	limit  int
+}{{"default", false, 0}, {"default-streamed", false, 16}, {"compat", true, 0}, {"compat-streamed", true, 16}}
+
 // A write error (injected EIO) stops that mailbox with a clear error: nothing partial in tmp/,
 // new/ or cur/, the source unchanged, and a re-run completes the job.
 func TestWriteErrorLeavesNothingPartial(t *testing.T) {
+	for _, m := range failureModes {
+		t.Run(m.name, func(t *testing.T) { testWriteErrorLeavesNothingPartial(t, m.compat, m.limit) })
+	}
+}
+
+func testWriteErrorLeavesNothingPartial(t *testing.T, compat bool, limit int) {
 	src, sum := writeMbox(t, 600)
 	dest := filepath.Join(t.TempDir(), "Maildir")
 	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
 	var writes atomic.Int64
 	sink := failingSink{MaildirSink: MaildirSink{Options: maildir.Options{UID: -1, GID: -1}}, n: 400,
 		err: &os.PathError{Op: "write", Path: dest + "/tmp/x", Err: syscall.EIO}, writes: &writes}
-	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink, Jobs: 2}, nopObserver{})
+	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink, Jobs: 2, Compat: compat, BufferLimit: limit}, nopObserver{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +146,7 @@ func TestWriteErrorLeavesNothingPartial(t *testing.T) {
 		t.Fatal("the source mbox was modified")
 	}
 	// every delivered file is complete: a re-run writes exactly the rest
-	rs, err = Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	rs, err = Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Compat: compat}, nopObserver{})
 	if err != nil || rs[0].Error != "" {
 		t.Fatal(err, rs[0].Error)
 	}
@@ -146,6 +161,12 @@ func TestWriteErrorLeavesNothingPartial(t *testing.T) {
 // Ctrl-C: the run stops with ErrInterrupted, leaves no temp file, and a re-run finishes it
 // with every message exactly once.
 func TestInterruptThenRerun(t *testing.T) {
+	for _, m := range failureModes {
+		t.Run(m.name, func(t *testing.T) { testInterruptThenRerun(t, m.compat, m.limit) })
+	}
+}
+
+func testInterruptThenRerun(t *testing.T, compat bool, limit int) {
 	src, sum := writeMbox(t, 2000)
 	dest := filepath.Join(t.TempDir(), "Maildir")
 	plan := &source.Plan{Dest: dest, Single: true, Mailboxes: []source.Mailbox{{Path: src}}}
@@ -153,7 +174,7 @@ func TestInterruptThenRerun(t *testing.T) {
 	defer cancel()
 	var writes atomic.Int64
 	sink := failingSink{MaildirSink: MaildirSink{Options: maildir.Options{UID: -1, GID: -1, BatchFiles: 100}}, n: 700, cancel: cancel, writes: &writes}
-	_, err := Run(ctx, plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink}, nopObserver{})
+	_, err := Run(ctx, plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Sink: sink, Compat: compat, BufferLimit: limit}, nopObserver{})
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("err = %v, want ErrInterrupted", err)
 	}
@@ -161,7 +182,7 @@ func TestInterruptThenRerun(t *testing.T) {
 	if got["tmp"] != 0 || got["cur"] >= 2000 {
 		t.Fatalf("after interrupt: %v", got)
 	}
-	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now()}, nopObserver{})
+	rs, err := Run(context.Background(), plan, Options{Format: mbox.Auto, Loc: time.UTC, Now: time.Now(), Compat: compat}, nopObserver{})
 	if err != nil || rs[0].Error != "" {
 		t.Fatal(err, rs[0].Error)
 	}
