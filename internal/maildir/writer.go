@@ -162,42 +162,23 @@ func Open(dir string, opt Options) (*Writer, error) {
 		}
 		*d.fd = fd
 	}
+	// the same scan as a dry run's (ScanKeys), so that its prediction holds
+	entries, err := ScanFolder(dir)
+	if err != nil {
+		w.closeFDs()
+		return nil, err
+	}
 	w.found, w.run = map[Key]int32{}, map[Key]keyState{}
-	for _, p := range []string{w.newDir, w.curDir} {
-		if err := w.scanKeys(p); err != nil {
-			w.closeFDs()
-			return nil, err
+	for _, e := range entries {
+		if e.Ours {
+			w.found[e.Key] = int32(len(w.foundNames))
+			w.foundNames = append(w.foundNames, e.Rel())
 		}
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails on Linux; uniqueness also rests on O_EXCL
 	w.prefix = "mb2md." + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:]) + "."
 	return w, nil
-}
-
-// scanKeys adds the keys of the files named by Name in directory p to w.found.
-func (w *Writer) scanKeys(p string) error {
-	sub := filepath.Base(p) + "/"
-	f, err := os.Open(p)
-	if err != nil {
-		return pathErr("read directory", p, err)
-	}
-	defer f.Close()
-	for {
-		names, err := f.Readdirnames(1024)
-		for _, n := range names {
-			if k, ok := parseKey(n); ok {
-				w.found[k] = int32(len(w.foundNames))
-				w.foundNames = append(w.foundNames, sub+n)
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return pathErr("read directory", p, err)
-		}
-	}
 }
 
 // keyState is what a key is to this run.

@@ -722,3 +722,23 @@ func TestClaimAndHas(t *testing.T) {
 	}
 	wantFiles(t, dir, 0, 0, 2)
 }
+
+// The writer sees the folder as the dry run does (ScanKeys) and as Dovecot does: a file
+// whose name starts with "." is not a message, even with a key in its name.
+func TestOpenSkipsHiddenFiles(t *testing.T) {
+	dir := newMaildir(t)
+	k := keyOf("m", 0)
+	hidden := filepath.Join(dir, "cur", "."+Name(k, time.Unix(1, 0), 1, 2)+":2,S")
+	if err := os.WriteFile(hidden, []byte("m"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := ScanKeys(dir)
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("ScanKeys = %v, %v; want no keys", keys, err)
+	}
+	w := openW(t, dir, Options{})
+	if _, st := w.Claim(k); st != Claimed {
+		t.Errorf("Claim of the hidden file's key = %v, want Claimed (no message has it)", st)
+	}
+	w.Abort()
+}
