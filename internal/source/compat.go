@@ -64,14 +64,9 @@ func ResolveCompat(cfg Config) (*Plan, error) {
 		}
 	}
 	if cfg.SubDir != "" {
-		sub := strings.TrimSuffix(cfg.SubDir, "/")
-		dir := filepath.Join(p.Source, sub)
-		st, err := os.Stat(dir)
+		sub, err := cfg.subDir(p.Source)
 		if err != nil {
-			return nil, fmt.Errorf("-f %s: %s does not exist; give a subdirectory of %s", cfg.SubDir, dir, p.Source)
-		}
-		if !st.IsDir() {
-			return nil, fmt.Errorf("-f %s: %s is not a directory; give a subdirectory of %s", cfg.SubDir, dir, p.Source)
+			return nil, err
 		}
 		return p, w.entry(sub, "")
 	}

@@ -109,6 +109,20 @@ func (cfg Config) sourcePath() (path string, isDir bool, err error) {
 	return "", false, fmt.Errorf("source %s is neither an mbox file nor a directory (%s); give a regular file or a directory to -s", path, typeName(st.Mode()))
 }
 
+// subDir is -f's directory relative to the source directory, which must hold it.
+func (cfg Config) subDir(source string) (string, error) {
+	sub := strings.TrimSuffix(cfg.SubDir, "/")
+	dir := filepath.Join(source, sub)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("-f %s: %s does not exist; give a subdirectory of %s", cfg.SubDir, dir, source)
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("-f %s: %s is not a directory; give a subdirectory of %s", cfg.SubDir, dir, source)
+	}
+	return sub, nil
+}
+
 // Resolve turns the configuration into a Plan. All paths in the plan are absolute, resolved once
 // at start (mb2md's bug B1 does not exist here).
 func Resolve(cfg Config) (*Plan, error) {
@@ -150,18 +164,13 @@ func Resolve(cfg Config) (*Plan, error) {
 	}
 	w := walker{plan: p, list: list, strip: cfg.StripExt, keepDots: cfg.LayoutFS, seen: map[[2]uint64]bool{}, homeRel: homeRel(cfg.Home, p.Source)}
 	if cfg.SubDir != "" {
-		sub := strings.TrimSuffix(cfg.SubDir, "/")
-		dir := filepath.Join(p.Source, sub)
-		st, err := os.Stat(dir)
+		sub, err := cfg.subDir(p.Source)
 		if err != nil {
-			return nil, fmt.Errorf("-f %s: %s does not exist; give a subdirectory of %s", cfg.SubDir, dir, p.Source)
-		}
-		if !st.IsDir() {
-			return nil, fmt.Errorf("-f %s: %s is not a directory; give a subdirectory of %s", cfg.SubDir, dir, p.Source)
+			return nil, err
 		}
 		comps := strings.Split(filepath.ToSlash(filepath.Clean(sub)), "/")
 		w.add(Mailbox{Rel: sub, Folder: w.mapComps(comps)})
-		if err := w.dir(dir, sub, comps, true); err != nil {
+		if err := w.dir(filepath.Join(p.Source, sub), sub, comps, true); err != nil {
 			return nil, err
 		}
 	} else if err := w.dir(p.Source, "", nil, cfg.Recurse); err != nil {
