@@ -3,9 +3,7 @@ package maildir
 import (
 	"bufio"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,12 +32,9 @@ type Delivered struct {
 func ReadDelivered(dir string) (*Delivered, error) {
 	d := &Delivered{dir: dir, keys: map[Key]struct{}{}}
 	p := filepath.Join(dir, DeliveredName)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return d, nil
-	}
-	if err != nil {
-		return nil, pathErr("open", p, err)
+	f, err := openIfExists(p)
+	if f == nil {
+		return d, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

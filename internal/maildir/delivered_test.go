@@ -54,3 +54,27 @@ func TestDeliveredRoundTrip(t *testing.T) {
 		t.Fatalf("damaged list: %v, want an error at line 4", err)
 	}
 }
+
+// The state files (dovecot-keywords, subscriptions, mb2md-delivered) may be missing, which is
+// no error; a file that cannot be opened is an error that names it.
+func TestStateFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if kws, err := ReadKeywords(dir); err != nil || kws != nil {
+		t.Fatalf("missing dovecot-keywords: %v, %v", kws, err)
+	}
+	for _, name := range []string{KeywordsName, SubscriptionsFN, DeliveredName} {
+		p := filepath.Join(dir, name)
+		if err := os.Symlink(name, p); err != nil { // a loop: open fails with ELOOP
+			t.Fatal(err)
+		}
+	}
+	_, err1 := ReadKeywords(dir)
+	_, err2 := ReadSubscriptions(dir, '.')
+	_, err3 := ReadDelivered(dir)
+	for i, err := range []error{err1, err2, err3} {
+		name := []string{KeywordsName, SubscriptionsFN, DeliveredName}[i]
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, name)) {
+			t.Errorf("%s unreadable: %v, want an error naming it", name, err)
+		}
+	}
+}

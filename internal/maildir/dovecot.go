@@ -298,6 +298,19 @@ func (lr *lineReader) next() (string, error) {
 	}
 }
 
+// openIfExists opens a state file for reading: a missing file gives neither a file nor an
+// error, any other failure an error naming the file.
+func openIfExists(p string) (*os.File, error) {
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, pathErr("open", p, err)
+	}
+	return f, nil
+}
+
 // ReadUIDList reads dir/dovecot-uidlist (version 3 as Dovecot 1.1+ writes it, or version
 // 1). A missing file gives an error wrapping fs.ErrNotExist. Content Dovecot would reject
 // (and then discard, renumbering the folder) is an error naming the line.
@@ -651,12 +664,9 @@ func UpdateUIDList(dir string, opt LockOptions, fn func(*UIDList) (*UIDList, err
 // keywords and no error. Lines Dovecot ignores (no space, bad index) are ignored.
 func ReadKeywords(dir string) ([]string, error) {
 	p := filepath.Join(dir, KeywordsName)
-	f, err := os.Open(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, pathErr("open", p, err)
+	f, err := openIfExists(p)
+	if f == nil {
+		return nil, err
 	}
 	defer f.Close()
 	lr := &lineReader{r: bufio.NewReaderSize(f, 4096), path: p}
@@ -907,12 +917,9 @@ func ParseSubscriptions(r io.Reader, path string, v1Sep byte) (names [][]string,
 // gives no names and no error.
 func ReadSubscriptions(root string, v1Sep byte) ([][]string, error) {
 	p := filepath.Join(root, SubscriptionsFN)
-	f, err := os.Open(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, pathErr("open", p, err)
+	f, err := openIfExists(p)
+	if f == nil {
+		return nil, err
 	}
 	defer f.Close()
 	names, _, err := ParseSubscriptions(f, p, v1Sep)
