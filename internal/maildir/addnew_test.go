@@ -170,6 +170,38 @@ func TestNoAllocSyscalls(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("%v allocations per create+rename+unlink, want 0", n)
 	}
+
+	// flink: both ways of naming an O_TMPFILE file, EEXIST on a taken name, the long-name
+	// path through x/sys, no allocations
+	for _, viaProc := range []bool{false, true} {
+		fd, err := openatNoAlloc(dfd, ".", unix.O_RDWR|unix.O_TMPFILE, 0o600)
+		if err != nil {
+			t.Skipf("O_TMPFILE not supported here (%v): flink not tested", err)
+		}
+		if _, err := unix.Write(fd, []byte("content")); err != nil {
+			t.Fatal(err)
+		}
+		if err := flinkNoAlloc(fd, dfd, "f", viaProc); err != nil {
+			t.Fatalf("flink (via /proc %v): %v", viaProc, err)
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || string(data) != "content" {
+			t.Errorf("linked file: %q, %v", data, err)
+		}
+		if err := flinkNoAlloc(fd, dfd, "f", viaProc); !errors.Is(err, unix.EEXIST) {
+			t.Errorf("flink onto a taken name (via /proc %v): %v, want EEXIST", viaProc, err)
+		}
+		if err := flinkNoAlloc(fd, dfd, strings.Repeat("x", 300), viaProc); !errors.Is(err, unix.ENAMETOOLONG) {
+			t.Errorf("flink to a 300-byte name (via /proc %v): %v, want ENAMETOOLONG", viaProc, err)
+		}
+		if n := testing.AllocsPerRun(50, func() {
+			_ = flinkNoAlloc(fd, dfd, "g", viaProc)
+			_ = unlinkatNoAlloc(dfd, "g", 0)
+		}); n != 0 {
+			t.Errorf("%v allocations per flink+unlink (via /proc %v), want 0", n, viaProc)
+		}
+		unix.Close(fd)
+		_ = unlinkatNoAlloc(dfd, "f", 0)
+	}
 }
 
 // A list that cannot be written (UIDVALIDITY 0, a bad extension field) is refused with the

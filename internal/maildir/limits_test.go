@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,14 +18,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const efbigEnv = "MB2MD_MAILDIR_EFBIG_DIR"
+const (
+	efbigEnv     = "MB2MD_MAILDIR_EFBIG_DIR"
+	efbigModeEnv = "MB2MD_MAILDIR_EFBIG_MODE"
+)
 
 // TestEFBIG runs the writer in a child process with a file size limit (RLIMIT_FSIZE): the
 // large message fails with EFBIG and leaves nothing behind; the small one is delivered.
 func TestEFBIG(t *testing.T) {
+	forModes(t, testEFBIG)
+}
+
+func testEFBIG(t *testing.T, mode tmpMode) {
 	dir := newMaildir(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEFBIGChild$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), efbigEnv+"="+dir)
+	cmd.Env = append(os.Environ(), efbigEnv+"="+dir, efbigModeEnv+"="+strconv.Itoa(int(mode)))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
@@ -48,6 +56,11 @@ func TestEFBIGChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mode, err := strconv.Atoi(os.Getenv(efbigModeEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tmpMode = tmpMode(mode)
 	mt := time.Unix(1700000000, 0)
 	if err := put(w, "small\n", keyOf("small\n", 0), mt, "cur", "S"); err != nil {
 		t.Fatal(err)
@@ -70,7 +83,7 @@ func TestEFBIGChild(t *testing.T) {
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("error %v, want EFBIG", err)
 	}
-	if !strings.HasPrefix(err.Error(), "write "+filepath.Join(dir, "tmp")+"/") || !strings.Contains(err.Error(), "ulimit -f") {
+	if !strings.HasPrefix(err.Error(), "write "+filepath.Join(dir, "tmp")) || !strings.Contains(err.Error(), "ulimit -f") {
 		t.Errorf("error %q does not name the temp file and the fix", err)
 	}
 	if err := tmp.Abort(); err != nil {
@@ -83,6 +96,10 @@ func TestEFBIGChild(t *testing.T) {
 
 // TestDiskFull writes into a 64 KiB tmpfs until ENOSPC.
 func TestDiskFull(t *testing.T) {
+	forModes(t, testDiskFull)
+}
+
+func testDiskFull(t *testing.T, mode tmpMode) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs (mount -t tmpfs -o size=64k); not root, skipped")
 	}
@@ -99,7 +116,7 @@ func TestDiskFull(t *testing.T) {
 	if err := Ensure(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	w := openW(t, dir, Options{})
+	w := openWMode(t, dir, Options{}, mode)
 	mt := time.Unix(1700000000, 0)
 	if err := put(w, "delivered\n", keyOf("delivered\n", 0), mt, "cur", ""); err != nil {
 		t.Fatal(err)
@@ -125,10 +142,10 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("error %v, want ENOSPC", err)
 	}
 	want := "no space left on device; free space on the destination file system and run again (messages already delivered are kept and will be skipped)"
-	if !strings.HasPrefix(err.Error(), "write "+filepath.Join(dir, "tmp")+"/") || !strings.HasSuffix(err.Error(), want) {
-		t.Errorf("error %q, want \"write %s/tmp/…: %s\"", err, dir, want)
+	if !strings.HasPrefix(err.Error(), "write "+filepath.Join(dir, "tmp")) || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("error %q, want \"write %s/tmp…: %s\"", err, dir, want)
 	}
-	wantFiles(t, dir, 1, 0, 1) // the queued message only
+	wantFiles(t, dir, pending(w, 1), 0, 1) // the queued message only
 	w.Abort()
 	wantFiles(t, dir, 0, 0, 1)
 }

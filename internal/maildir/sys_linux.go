@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -67,5 +68,29 @@ func unlinkatNoAlloc(dirfd int, path string, flags int) error {
 		return unix.Unlinkat(dirfd, path, flags)
 	}
 	_, _, e := unix.Syscall(unix.SYS_UNLINKAT, uintptr(dirfd), uintptr(p), uintptr(flags))
+	return errnoErr(e)
+}
+
+// flinkNoAlloc gives the open file fd (made with O_TMPFILE) the name newpath in newdirfd,
+// failing with EEXIST when the name is taken. viaProc links /proc/self/fd/<fd>, following
+// the link, instead of passing the descriptor with AT_EMPTY_PATH, which Linux before 6.10
+// allows only with CAP_DAC_READ_SEARCH.
+func flinkNoAlloc(fd, newdirfd int, newpath string, viaProc bool) error {
+	var b1, b2 [maxStackName + 1]byte
+	p2, ok := cname(&b2, newpath)
+	if !ok {
+		if viaProc {
+			return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), newdirfd, newpath, unix.AT_SYMLINK_FOLLOW)
+		}
+		return unix.Linkat(fd, "", newdirfd, newpath, unix.AT_EMPTY_PATH)
+	}
+	olddirfd, flags := fd, unix.AT_EMPTY_PATH
+	p1 := unsafe.Pointer(&b1[0]) // "": b1 is zeroed
+	if viaProc {
+		src := strconv.AppendInt(append(b1[:0], "/proc/self/fd/"...), int64(fd), 10)
+		b1[len(src)] = 0
+		olddirfd, flags = unix.AT_FDCWD, unix.AT_SYMLINK_FOLLOW
+	}
+	_, _, e := unix.Syscall6(unix.SYS_LINKAT, uintptr(olddirfd), uintptr(p1), uintptr(newdirfd), uintptr(p2), uintptr(flags), 0)
 	return errnoErr(e)
 }

@@ -3,6 +3,7 @@ package maildir
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,53 @@ func openW(t testing.TB, dir string, opt Options) *Writer {
 	}
 	t.Cleanup(w.Abort)
 	return w
+}
+
+// tmpModeNames name the ways of making temp files in subtests.
+var tmpModeNames = map[tmpMode]string{tmpNamed: "named", tmpAnon: "unnamed", tmpAnonProc: "unnamed-via-proc"}
+
+// forModes runs f once per way of making temp files: named always; unnamed (O_TMPFILE,
+// linked with AT_EMPTY_PATH or through /proc/self/fd) where the file system of t.TempDir
+// supports it, which Open finds out.
+func forModes(t *testing.T, f func(t *testing.T, mode tmpMode)) {
+	t.Helper()
+	for _, m := range []tmpMode{tmpNamed, tmpAnon, tmpAnonProc} {
+		t.Run(tmpModeNames[m], func(t *testing.T) {
+			requireMode(t, m)
+			f(t, m)
+		})
+	}
+}
+
+// requireMode skips t when temp files cannot be made in mode here.
+func requireMode(t *testing.T, m tmpMode) {
+	t.Helper()
+	if m == tmpNamed {
+		return
+	}
+	if w := openW(t, newMaildir(t), Options{}); w.tmpMode == tmpNamed {
+		t.Skip("the file system of the test directory cannot link O_TMPFILE files (Open fell back to named temp files): unnamed temp files not tested here")
+	}
+	if _, err := os.Stat("/proc/self/fd"); m == tmpAnonProc && err != nil {
+		t.Skipf("no /proc/self/fd (%v): linking through /proc not tested", err)
+	}
+}
+
+// openWMode is openW with temp files made in mode (see requireMode).
+func openWMode(t testing.TB, dir string, opt Options, mode tmpMode) *Writer {
+	t.Helper()
+	w := openW(t, dir, opt)
+	w.tmpMode = mode
+	return w
+}
+
+// pending is how many of n queued messages are seen in tmp/: none when temp files are
+// unnamed.
+func pending(w *Writer, n int) int {
+	if w.tmpMode != tmpNamed {
+		return 0
+	}
+	return n
 }
 
 // put writes content as one message in the given chunks.
@@ -85,8 +133,12 @@ func vsizeRef(s string) int64 {
 }
 
 func TestWriterDelivers(t *testing.T) {
+	forModes(t, testWriterDelivers)
+}
+
+func testWriterDelivers(t *testing.T, mode tmpMode) {
 	dir := newMaildir(t)
-	w := openW(t, dir, Options{Sync: SyncBatch})
+	w := openWMode(t, dir, Options{Sync: SyncBatch}, mode)
 	mt := time.Date(2001, 2, 3, 4, 5, 6, 700, time.UTC)
 	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	msgs := []struct {
@@ -112,7 +164,7 @@ func TestWriterDelivers(t *testing.T) {
 		}
 	}
 	// nothing is visible before Flush
-	wantFiles(t, dir, 3, 0, 0)
+	wantFiles(t, dir, pending(w, 3), 0, 0)
 	n, err := w.Flush()
 	if err != nil || n != 3 {
 		t.Fatalf("Flush = %d, %v", n, err)
@@ -257,13 +309,17 @@ func TestReopenHasMovedFiles(t *testing.T) {
 	wantFiles(t, dir, 0, 1, 4)
 }
 
-func TestRenameNeverReplaces(t *testing.T) {
-	for _, fallback := range []bool{false, true} {
-		name := map[bool]string{false: "renameat2", true: "link"}[fallback]
-		t.Run(name, func(t *testing.T) {
+func TestMoveNeverReplaces(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		mode     tmpMode
+		fallback bool
+	}{{"renameat2", tmpNamed, false}, {"link", tmpNamed, true}, {"unnamed", tmpAnon, false}, {"unnamed-via-proc", tmpAnonProc, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			requireMode(t, c.mode)
 			dir := newMaildir(t)
-			w := openW(t, dir, Options{})
-			if fallback {
+			w := openWMode(t, dir, Options{}, c.mode)
+			if c.fallback {
 				sys := realSys
 				sys.renameat2 = func(int, string, int, string, uint) error { return unix.EINVAL }
 				w.sys = &sys
@@ -301,7 +357,7 @@ func TestRenameNeverReplaces(t *testing.T) {
 
 func TestLinkFallbackRemembered(t *testing.T) {
 	dir := newMaildir(t)
-	w := openW(t, dir, Options{})
+	w := openWMode(t, dir, Options{}, tmpNamed)
 	sys := realSys
 	renames := 0
 	sys.renameat2 = func(int, string, int, string, uint) error { renames++; return unix.EINVAL }
@@ -323,8 +379,12 @@ func TestLinkFallbackRemembered(t *testing.T) {
 }
 
 func TestAbortLeavesNothing(t *testing.T) {
+	forModes(t, testAbortLeavesNothing)
+}
+
+func testAbortLeavesNothing(t *testing.T, mode tmpMode) {
 	dir := newMaildir(t)
-	w := openW(t, dir, Options{})
+	w := openWMode(t, dir, Options{}, mode)
 	mt := time.Unix(1700000000, 0)
 	if err := put(w, "delivered", keyOf("delivered", 0), mt, "cur", ""); err != nil {
 		t.Fatal(err)
@@ -344,7 +404,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 	if _, err := open.Write(bytes.Repeat([]byte("partial "), 20000)); err != nil {
 		t.Fatal(err)
 	}
-	wantFiles(t, dir, 3, 0, 1)
+	wantFiles(t, dir, pending(w, 3), 0, 1)
 	w.Abort()
 	wantFiles(t, dir, 0, 0, 1)
 	if _, err := open.Write([]byte("more")); err == nil {
@@ -358,7 +418,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 		t.Errorf("Close after Abort: %v", err)
 	}
 	// a temp aborted by itself
-	w2 := openW(t, dir, Options{})
+	w2 := openWMode(t, dir, Options{}, mode)
 	tmp, err := w2.Create()
 	if err != nil {
 		t.Fatal(err)
@@ -376,8 +436,12 @@ func TestAbortLeavesNothing(t *testing.T) {
 }
 
 func TestCloseRemovesUncommitted(t *testing.T) {
+	forModes(t, testCloseRemovesUncommitted)
+}
+
+func testCloseRemovesUncommitted(t *testing.T, mode tmpMode) {
 	dir := newMaildir(t)
-	w := openW(t, dir, Options{})
+	w := openWMode(t, dir, Options{}, mode)
 	if _, err := w.Create(); err != nil {
 		t.Fatal(err)
 	}
@@ -388,16 +452,20 @@ func TestCloseRemovesUncommitted(t *testing.T) {
 }
 
 func TestBatchLimits(t *testing.T) {
+	forModes(t, testBatchLimits)
+}
+
+func testBatchLimits(t *testing.T, mode tmpMode) {
 	mt := time.Unix(1700000000, 0)
 	t.Run("files", func(t *testing.T) {
 		dir := newMaildir(t)
-		w := openW(t, dir, Options{BatchFiles: 2})
+		w := openWMode(t, dir, Options{BatchFiles: 2}, mode)
 		for i, c := range []string{"a", "b", "c"} {
 			if err := put(w, c, keyOf(c, 0), mt, "cur", ""); err != nil {
 				t.Fatal(err)
 			}
 			visible := []int{0, 2, 2}[i]
-			wantFiles(t, dir, i+1-visible, 0, visible)
+			wantFiles(t, dir, pending(w, i+1-visible), 0, visible)
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
@@ -406,11 +474,11 @@ func TestBatchLimits(t *testing.T) {
 	})
 	t.Run("bytes", func(t *testing.T) {
 		dir := newMaildir(t)
-		w := openW(t, dir, Options{BatchBytes: 10})
+		w := openWMode(t, dir, Options{BatchBytes: 10}, mode)
 		if err := put(w, "12345", keyOf("12345", 0), mt, "cur", ""); err != nil {
 			t.Fatal(err)
 		}
-		wantFiles(t, dir, 1, 0, 0)
+		wantFiles(t, dir, pending(w, 1), 0, 0)
 		if err := put(w, "67890", keyOf("67890", 0), mt, "cur", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -476,6 +544,10 @@ func opLog(w *Writer) *[]string {
 		log = append(log, "rename")
 		return realSys.renameat2(a, b, c, d, f)
 	}
+	sys.flink = func(fd, dirfd int, path string, viaProc bool) error {
+		log = append(log, "link")
+		return realSys.flink(fd, dirfd, path, viaProc)
+	}
 	sys.unlinkat = func(dirfd int, path string, flags int) error {
 		log = append(log, "unlink")
 		return realSys.unlinkat(dirfd, path, flags)
@@ -485,8 +557,13 @@ func opLog(w *Writer) *[]string {
 }
 
 func TestSyscallsPerMessage(t *testing.T) {
+	forModes(t, testSyscallsPerMessage)
+}
+
+func testSyscallsPerMessage(t *testing.T, mode tmpMode) {
+	named := mode == tmpNamed
 	dir := newMaildir(t)
-	w := openW(t, dir, Options{Sync: SyncBatch})
+	w := openWMode(t, dir, Options{Sync: SyncBatch}, mode)
 	log := opLog(w)
 	mt := time.Unix(1700000000, 0)
 	body := bytes.Repeat([]byte("0123456789abcde\n"), 256) // 4 KiB
@@ -503,22 +580,31 @@ func TestSyscallsPerMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := slices.Repeat([]string{"openat", "write", "futimens", "close"}, 3)
-	if !slices.Equal(*log, want) {
+	// a named temp file is closed at Commit; an unnamed one stays open until it is linked
+	perMsg := []string{"openat", "write", "futimens"}
+	if named {
+		perMsg = append(perMsg, "close")
+	}
+	if want := slices.Repeat(perMsg, 3); !slices.Equal(*log, want) {
 		t.Errorf("system calls for 3 messages: %q, want %q", *log, want)
 	}
 	*log = nil
 	if _, err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	// durable, then visible: one syncfs before any rename, then the directories
-	want = []string{"syncfs", "rename", "rename", "rename", "fsyncdir", "fsyncdir"}
+	// durable, then visible: one syncfs before any rename or link, then the directories
+	// (tmp/ too when it changed)
+	want := []string{"syncfs", "rename", "rename", "rename", "fsyncdir", "fsyncdir"}
+	if !named {
+		want = []string{"syncfs", "link", "close", "link", "close", "link", "close", "fsyncdir"}
+	}
 	if !slices.Equal(*log, want) {
 		t.Errorf("system calls of Flush: %q, want %q", *log, want)
 	}
+	wantFiles(t, dir, 0, 0, 3)
 
-	// SyncEach: fsync per file before close, no syncfs
-	w2 := openW(t, newMaildir(t), Options{Sync: SyncEach})
+	// SyncEach: fsync per file before it is closed or linked, no syncfs
+	w2 := openWMode(t, newMaildir(t), Options{Sync: SyncEach}, mode)
 	log = opLog(w2)
 	if err := put(w2, "m", keyOf("m", 0), mt, "new", ""); err != nil {
 		t.Fatal(err)
@@ -527,6 +613,9 @@ func TestSyscallsPerMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{"openat", "write", "futimens", "fsync", "close", "rename", "fsyncdir", "fsyncdir"}
+	if !named {
+		want = []string{"openat", "write", "futimens", "fsync", "link", "close", "fsyncdir"}
+	}
 	if !slices.Equal(*log, want) {
 		t.Errorf("SyncEach system calls: %q, want %q", *log, want)
 	}
@@ -535,6 +624,10 @@ func TestSyscallsPerMessage(t *testing.T) {
 // TestInjectedEIO makes each step of the write path fail with EIO: the error names the path and
 // says what to do, and nothing is left in tmp/, new/ or cur/.
 func TestInjectedEIO(t *testing.T) {
+	forModes(t, testInjectedEIO)
+}
+
+func testInjectedEIO(t *testing.T, mode tmpMode) {
 	small := "Subject: small\n\nbody\n"
 	large := strings.Repeat("large body line\n", 10000)
 	cases := []struct {
@@ -574,11 +667,28 @@ func TestInjectedEIO(t *testing.T) {
 		{"rename", SyncBatch, small, func(s *sysOps) {
 			s.renameat2 = func(int, string, int, string, uint) error { return unix.EIO }
 		}, "rename"},
+		{"link", SyncBatch, small, func(s *sysOps) {
+			s.flink = func(int, int, string, bool) error { return unix.EIO }
+		}, "link"},
+		{"create", SyncBatch, small, func(s *sysOps) {
+			s.openat = func(int, string, int, uint32) (int, error) { return -1, unix.EIO }
+		}, "create temp file"},
+		{"fsync without syncfs", SyncBatch, small, func(s *sysOps) {
+			s.syncfs = func(int) error { return unix.ENOSYS }
+			s.fsync = func(int) error { return unix.EIO }
+		}, "sync"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			named := mode == tmpNamed
+			switch {
+			case c.op == "close" && !named:
+				t.Skip("an unnamed temp file is closed only after it is linked, once durable")
+			case c.op == "rename" && !named, c.op == "link" && named:
+				t.Skip("not a system call of this mode")
+			}
 			dir := newMaildir(t)
-			w := openW(t, dir, Options{Sync: c.sync})
+			w := openWMode(t, dir, Options{Sync: c.sync}, mode)
 			sys := realSys
 			c.inject(&sys)
 			w.sys = &sys
@@ -741,4 +851,107 @@ func TestOpenSkipsHiddenFiles(t *testing.T) {
 		t.Errorf("Claim of the hidden file's key = %v, want Claimed (no message has it)", st)
 	}
 	w.Abort()
+}
+
+// Open picks unnamed temp files where they can be linked, through /proc when AT_EMPTY_PATH is
+// refused (Linux < 6.10 without CAP_DAC_READ_SEARCH), and named ones otherwise; the probe
+// leaves nothing in tmp/.
+func TestProbeTmpMode(t *testing.T) {
+	requireMode(t, tmpAnon)
+	dir := newMaildir(t)
+	w := openW(t, dir, Options{BatchFiles: 1000})
+	probed := w.tmpMode
+	if probed != tmpAnon && probed != tmpAnonProc {
+		t.Fatalf("probed mode %s, want unnamed", tmpModeNames[probed])
+	}
+	if w.opt.BatchFiles != maxQueuedAnon {
+		t.Errorf("BatchFiles %d with unnamed temp files, want at most %d (one open descriptor each)", w.opt.BatchFiles, maxQueuedAnon)
+	}
+	noTmpfile := func(s *sysOps) {
+		s.openat = func(dirfd int, path string, flags int, mode uint32) (int, error) {
+			if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+				return -1, unix.EOPNOTSUPP
+			}
+			return realSys.openat(dirfd, path, flags, mode)
+		}
+	}
+	noEmptyPath := func(s *sysOps) {
+		s.flink = func(fd, dirfd int, path string, viaProc bool) error {
+			if !viaProc {
+				return unix.ENOENT // what Linux < 6.10 answers without the capability
+			}
+			return realSys.flink(fd, dirfd, path, viaProc)
+		}
+	}
+	noLink := func(s *sysOps) {
+		s.flink = func(int, int, string, bool) error { return unix.ENOENT }
+	}
+	for _, c := range []struct {
+		name   string
+		inject []func(*sysOps)
+		want   tmpMode
+	}{
+		{"all there", nil, probed}, // tmpAnonProc where AT_EMPTY_PATH needs a capability
+		{"no O_TMPFILE", []func(*sysOps){noTmpfile}, tmpNamed},
+		{"no AT_EMPTY_PATH", []func(*sysOps){noEmptyPath}, tmpAnonProc},
+		{"no link at all", []func(*sysOps){noLink}, tmpNamed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sys := realSys
+			for _, f := range c.inject {
+				f(&sys)
+			}
+			w.sys = &sys
+			if got := w.probeTmpMode(); got != c.want {
+				t.Errorf("probe = %s, want %s", tmpModeNames[got], tmpModeNames[c.want])
+			}
+			wantFiles(t, dir, 0, 0, 0)
+		})
+	}
+}
+
+// Temp.Open reads back what was written so far (a large message is compared with an existing
+// file that way) without moving the write position.
+func TestTempReadBack(t *testing.T) {
+	forModes(t, func(t *testing.T, mode tmpMode) {
+		dir := newMaildir(t)
+		w := openWMode(t, dir, Options{}, mode)
+		tmp, err := w.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := strings.Repeat("first part\n", 5000)
+		if _, err := tmp.Write([]byte(first)); err != nil {
+			t.Fatal(err)
+		}
+		r, err := tmp.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || string(got) != first {
+			t.Fatalf("read back %d bytes, %v; want the %d written", len(got), err, len(first))
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tmp.Write([]byte("second part\n")); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Unix(1700000000, 0)
+		all := first + "second part\n"
+		if err := tmp.Commit(keyOf(all, 0), mt, mt, "cur", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tmp.Open(); err == nil {
+			t.Error("Open after Commit succeeded")
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "cur", Name(keyOf(all, 0), mt, int64(len(all)), vsizeRef(all))+":2,")
+		if data, err := os.ReadFile(p); err != nil || string(data) != all {
+			t.Errorf("delivered %d bytes, %v; want %d", len(data), err, len(all))
+		}
+	})
 }
