@@ -295,6 +295,7 @@ type Temp struct {
 	fd    int
 	name  string
 	sizer Sizer
+	times [2]unix.Timespec // atime, mtime (see Commit)
 	done  bool
 	err   error // why the temp file was removed
 
@@ -528,11 +529,12 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		_ = t.remove()
 		return fmt.Errorf("commit %s: subdirectory %q is neither new nor cur (internal error)", t.path(), subdir)
 	}
-	ts := [2]unix.Timespec{
+	// in t, which is on the heap anyway: a local would escape through w.sys
+	t.times = [2]unix.Timespec{
 		{Sec: atime.Unix(), Nsec: int64(atime.Nanosecond())},
 		{Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())},
 	}
-	if err := w.sys.futimens(t.fd, &ts); err != nil {
+	if err := w.sys.futimens(t.fd, &t.times); err != nil {
 		return t.fail("set the times of", err)
 	}
 	if w.opt.Sync == SyncEach {
