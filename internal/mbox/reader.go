@@ -641,25 +641,6 @@ func (r *Reader) scan() {
 	}
 }
 
-// indexSep returns the index of the first "\nFrom " in b, or -1. It looks for "From ",
-// which is rare, rather than for '\n', which starts every line.
-func indexSep(b []byte) int {
-	if len(b) < len(fromSep) {
-		return -1
-	}
-	for i := 1; ; {
-		j := bytes.Index(b[i:], fromPrefix)
-		if j < 0 {
-			return -1
-		}
-		j += i
-		if b[j-1] == '\n' {
-			return j - 1
-		}
-		i = j + 1
-	}
-}
-
 // endAtEOF ends the message at the end of the input, dropping one final
 // "\n" (or "\r\n").
 func (r *Reader) endAtEOF() {
