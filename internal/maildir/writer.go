@@ -131,9 +131,9 @@ type Writer struct {
 	run         map[Key]keyState // the keys of this run: claimed, or committed (queued or delivered)
 	queue       []queued
 	queuedBytes int64
-	live        *Temp // list of the temps created, neither committed nor removed
-	noReplace   bool  // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
-	closed      bool
+	live        *Temp       // list of the temps created, neither committed nor removed
+	noReplace   bool        // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
+	closed      atomic.Bool // set under mu; Create reads it without
 
 	tmpMode tmpMode // set by Open
 }
@@ -306,12 +306,9 @@ type Temp struct {
 // allows it, otherwise in tmp/ with O_EXCL and a unique name from the pid, a random part and
 // a counter.
 func (w *Writer) Create() (*Temp, error) {
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
+	if w.closed.Load() {
 		return nil, fmt.Errorf("create a temp file in %s: the writer is already closed (internal error)", w.tmpDir)
 	}
-	w.mu.Unlock()
 	var name string
 	var fd int
 	for attempt := 0; w.tmpMode != tmpNamed; attempt++ {
@@ -340,6 +337,15 @@ func (w *Writer) Create() (*Temp, error) {
 	}
 	t := &Temp{w: w, fd: fd, name: name}
 	w.mu.Lock()
+	if w.closed.Load() {
+		// closed meanwhile (a caller's error): the file was made for nothing
+		w.mu.Unlock()
+		_ = w.sys.close(fd)
+		if name != "" {
+			_ = w.sys.unlinkat(w.tmpfd, name, 0)
+		}
+		return nil, fmt.Errorf("create a temp file in %s: the writer is already closed (internal error)", w.tmpDir)
+	}
 	w.addLive(t)
 	w.mu.Unlock()
 	if w.chown {
@@ -559,7 +565,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	w.dropLive(t)
 	_, dup := w.found[key]
 	dup = dup || w.run[key] == keyCommitted
-	if dup || w.closed {
+	if dup || w.closed.Load() {
 		w.dropQueued(q)
 		if dup {
 			return ErrExists
@@ -589,7 +595,7 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 func (w *Writer) Flush() (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.closed.Load() {
 		return 0, nil
 	}
 	return w.flushLocked()
@@ -800,7 +806,7 @@ func (w *Writer) discard(q []queued) {
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.closed.Load() {
 		return nil
 	}
 	_, err := w.flushLocked()
@@ -809,7 +815,7 @@ func (w *Writer) Close() error {
 	if n := w.removeLive(); n > 0 && err == nil {
 		err = fmt.Errorf("close maildir %s: %d temp files were neither committed nor aborted and have been removed (internal error)", w.dir, n)
 	}
-	w.closed = true
+	w.closed.Store(true)
 	w.closeFDs()
 	// a closed writer is asked nothing more (Close comes after every Lookup): free the memory
 	w.run, w.found, w.foundNames = nil, nil, nil
@@ -822,7 +828,7 @@ func (w *Writer) Close() error {
 func (w *Writer) Abort() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.closed.Load() {
 		return
 	}
 	w.waitFlushes()
@@ -831,7 +837,7 @@ func (w *Writer) Abort() {
 	w.discard(w.queue)
 	w.queue = nil
 	w.queuedBytes = 0
-	w.closed = true
+	w.closed.Store(true)
 	w.closeFDs()
 }
 

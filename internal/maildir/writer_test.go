@@ -439,6 +439,19 @@ func TestCloseRemovesUncommitted(t *testing.T) {
 	forModes(t, testCloseRemovesUncommitted)
 }
 
+// A closed writer makes no more temp files, and says why.
+func TestCreateAfterClose(t *testing.T) {
+	dir := newMaildir(t)
+	w := openW(t, dir, Options{})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Create(); err == nil || !strings.Contains(err.Error(), "already closed") || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Create after Close: %v, want an error naming %s that says it is closed", err, dir)
+	}
+	wantFiles(t, dir, 0, 0, 0)
+}
+
 func testCloseRemovesUncommitted(t *testing.T, mode tmpMode) {
 	dir := newMaildir(t)
 	w := openWMode(t, dir, Options{}, mode)

@@ -330,7 +330,9 @@ func (r *Reader) Next() (*Message, error) {
 		return nil, io.EOF
 	}
 	r.seq++
-	m := &Message{Seq: r.seq, Offset: r.pos(), Line: r.lineNo(), r: r}
+	mb := &messageBox{Message: Message{Seq: r.seq, Offset: r.pos(), Line: r.lineNo(), r: r}}
+	m := &mb.Message
+	m.FromLine = mb.from[:0]
 	if err := r.readFromLine(m); err != nil {
 		r.err = err
 		return nil, err
@@ -381,9 +383,16 @@ func (r *Reader) checkStart() error {
 	return nil
 }
 
-// readFromLine reads the From_ line at the read position into m.
+// messageBox holds a Message and room for its From_ line: one allocation for both in the
+// usual case (a From_ line up to 96 bytes).
+type messageBox struct {
+	Message
+	from [96]byte
+}
+
+// readFromLine reads the From_ line at the read position into m, appending to m.FromLine.
 func (r *Reader) readFromLine(m *Message) error {
-	fl := make([]byte, 0, 64)
+	fl := m.FromLine
 	total := 0
 	var last byte
 	for {
