@@ -126,10 +126,23 @@ func isKeywordSep(r rune) bool { return r == ' ' || r == '\t' || r == ',' }
 // canonical returns the lower-case form of the header names Parse knows, without
 // allocating ("" for others).
 func canonical(name string) string {
-	for _, n := range [...]string{"status", "x-status", "x-keywords", "x-mozilla-status", "x-evolution"} {
-		if len(name) == len(n) && strings.EqualFold(name, n) {
-			return n
-		}
+	var n string
+	switch len(name) { // one candidate per length
+	case len("status"):
+		n = "status"
+	case len("x-status"):
+		n = "x-status"
+	case len("x-keywords"):
+		n = "x-keywords"
+	case len("x-mozilla-status"):
+		n = "x-mozilla-status"
+	case len("x-evolution"):
+		n = "x-evolution"
+	default:
+		return ""
+	}
+	if strings.EqualFold(name, n) {
+		return n
 	}
 	return ""
 }

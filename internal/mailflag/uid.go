@@ -211,16 +211,20 @@ func (a *UIDAssigner) Header(name, value string) {
 		a.inMsg = true
 		a.seq++
 	}
-	switch {
-	case strings.EqualFold(name, "X-IMAPbase"):
-		a.imapBase(value)
-	case strings.EqualFold(name, "X-IMAP"):
-		if a.imapBase(value) {
+	switch len(name) { // the length first: most fields are none of the three
+	case len("X-IMAPbase"):
+		if strings.EqualFold(name, "X-IMAPbase") {
+			a.imapBase(value)
+		}
+	case len("X-IMAP"):
+		if strings.EqualFold(name, "X-IMAP") && a.imapBase(value) {
 			a.pseudo = true
 		}
-	case strings.EqualFold(name, "X-UID"):
-		a.hadXUID = true
-		a.xuid(value)
+	case len("X-UID"):
+		if strings.EqualFold(name, "X-UID") {
+			a.hadXUID = true
+			a.xuid(value)
+		}
 	}
 }
 
