@@ -276,6 +276,9 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	}
 	c := &mailboxConv{sink: sink, r: r, policy: datefix.Policy{Now: opt.Now, Loc: opt.Loc}, delivered: delivered, progress: opt.Progress,
 		mtime: st.ModTime(), path: mb.Path, meta: meta, froms: froms}
+	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
+		c.listNew = true
+	}
 	first := true
 	err = c.pipeline(ctx, opt, func(j *job) (bool, error) {
 		if !first {
@@ -294,7 +297,7 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 	if err := closeSink(ctx, sink, err); err != nil {
 		return err
 	}
-	if mw, ok := sink.(metaWriter); ok && mw.WritesMeta() {
+	if c.listNew {
 		// two independent files: written side by side
 		var g errgroup.Group
 		g.Go(func() error { return meta.finish(opt.uidValidity) })
@@ -318,10 +321,10 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 	jobs := make(chan []*job, opt.Jobs*2)
 	free := make(chan *job, opt.Buffers)
 	for i := 0; i < cap(free); i++ {
-		free <- &job{buf: make([]byte, 0, opt.BufferLimit)}
+		free <- &job{buf: make([]byte, 0, opt.BufferLimit), slot: -1}
 	}
 	recycle := func(j *job) {
-		*j = job{buf: j.buf[:0]}
+		*j = job{buf: j.buf[:0], slot: -1}
 		free <- j
 	}
 	drop := func(j *job) {
@@ -451,6 +454,7 @@ type job struct {
 	info   string
 	line   int64  // of the From_ line
 	uid    uint32 // IMAP UID for dovecot-uidlist
+	slot   int    // its place in folderMeta.files (-1: none)
 	// for a dry run's report (see Delivery)
 	uidKept     bool
 	uidValidity uint32
@@ -464,6 +468,7 @@ type mailboxConv struct {
 	path   string
 
 	meta      *folderMeta
+	listNew   bool               // the sink writes dovecot-uidlist: files delivered go to meta
 	delivered *maildir.Delivered // keys delivered by earlier runs (nil: not tracked)
 	progress  func(messages int, bytes int64)
 
@@ -660,6 +665,9 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 		// message is delivered
 		c.delivered.Record(j.key)
 	}
+	if c.listNew && j.uid != 0 {
+		j.slot = c.meta.reserve()
+	}
 	return true, nil
 }
 
@@ -691,8 +699,8 @@ func (c *mailboxConv) deliver(j *job) error {
 	if err != nil {
 		return err
 	}
-	if vsize >= 0 && j.uid != 0 {
-		c.meta.recordNew(maildir.NewFile{UID: j.uid, Key: j.key, MTime: j.t.Unix(), Size: size, VSize: vsize})
+	if vsize >= 0 && j.slot >= 0 {
+		c.meta.recordNew(j.slot, maildir.NewFile{UID: j.uid, Key: j.key, MTime: j.t.Unix(), Size: size, VSize: vsize})
 	}
 	c.count(j, true, size)
 	return nil

@@ -57,7 +57,7 @@ type folderMeta struct {
 	dropped  map[string]bool
 
 	mu    sync.Mutex
-	files []maildir.NewFile   // files of this run
+	files []maildir.NewFile   // files of this run, in mbox order (see reserve; UID 0: none)
 	named []maildir.UIDRecord // files of earlier runs missing from the list
 }
 
@@ -141,10 +141,20 @@ func (m *folderMeta) letters(kws []string) (map[string]byte, []string) {
 	return letters, fresh
 }
 
-// recordNew notes a file delivered by this run (called by the writers).
-func (m *folderMeta) recordNew(f maildir.NewFile) {
+// reserve gives a message about to be delivered its place in files, in mbox order (called
+// by the reader), so that the list is in UID order without sorting.
+func (m *folderMeta) reserve() int {
 	m.mu.Lock()
-	m.files = append(m.files, f)
+	defer m.mu.Unlock()
+	m.files = append(m.files, maildir.NewFile{})
+	return len(m.files) - 1
+}
+
+// recordNew notes a file delivered by this run in the place reserved for it (called by the
+// writers).
+func (m *folderMeta) recordNew(slot int, f maildir.NewFile) {
+	m.mu.Lock()
+	m.files[slot] = f
 	m.mu.Unlock()
 }
 
@@ -164,7 +174,13 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 		}
 	}
 	slices.SortFunc(m.named, func(a, b maildir.UIDRecord) int { return cmp.Compare(a.UID, b.UID) })
-	slices.SortFunc(m.files, func(a, b maildir.NewFile) int { return cmp.Compare(a.UID, b.UID) })
+	// places reserved for messages that were not delivered after all are empty (UID 0); the
+	// rest is in mbox order, which is UID order (sorted all the same if it ever is not)
+	m.files = slices.DeleteFunc(m.files, func(f maildir.NewFile) bool { return f.UID == 0 })
+	byUID := func(a, b maildir.NewFile) int { return cmp.Compare(a.UID, b.UID) }
+	if !slices.IsSortedFunc(m.files, byUID) {
+		slices.SortFunc(m.files, byUID)
+	}
 	return maildir.UpdateUIDList(m.dir, maildir.DefaultLockOptions, func(l *maildir.UIDList) (*maildir.UIDList, error) {
 		if l == nil {
 			v := m.assigner.UIDValidity()
