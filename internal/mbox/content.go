@@ -108,7 +108,17 @@ func (r *Reader) produce(p []byte) (int, error) {
 		}
 		if ms.inHeader {
 			if ms.lineStart {
-				if r.headerLineFast(chunk, p, &n) || r.headerLineStart(chunk, p, &n) {
+				if k := r.headerLineFast(chunk, p, &n); k > 0 {
+					// the next lines of the chunk, as long as the fast path takes them: the
+					// chunk stays valid (it ends where safe said), nothing else is pending
+					for chunk = chunk[k:]; len(chunk) > 0; chunk = chunk[k:] {
+						if k = r.headerLineFast(chunk, p, &n); k == 0 {
+							break
+						}
+					}
+					continue
+				}
+				if r.headerLineStart(chunk, p, &n) {
 					continue
 				}
 			}
@@ -149,23 +159,23 @@ func (r *Reader) produce(p []byte) (int, error) {
 
 // headerLineFast handles a whole header line at once in the common case: the line is
 // complete in chunk, fits in p, is not the blank line and (MboxRD) does not start with '>'.
-// It does what headerLineStart and headerLine do for such a line. It returns false, having
-// done nothing, otherwise.
+// It does what headerLineStart and headerLine do for such a line and returns the bytes it
+// consumed (the line and its end). It returns 0, having done nothing, otherwise.
 //
 // CRs inside the line need no care: crlfCopy keeps a CR not followed by LF, so the output is
 // the line without its line end plus "\n"; feed would pass the same bytes to obsPut in
 // pieces, and obsPut gives the same result for them in one piece (a CR is not white space).
-func (r *Reader) headerLineFast(chunk, p []byte, n *int) bool {
+func (r *Reader) headerLineFast(chunk, p []byte, n *int) int {
 	ms := &r.ms
 	e := bytes.IndexByte(chunk[:min(len(chunk), nameLook)], '\n')
 	if e <= 0 || e >= len(p)-*n {
-		return false
+		return 0
 	}
 	line := chunk[:e]
 	if line[e-1] == '\r' {
 		line = line[:e-1]
 		if len(line) == 0 {
-			return false // the blank line
+			return 0 // the blank line
 		}
 	}
 	c0 := line[0]
@@ -176,7 +186,7 @@ func (r *Reader) headerLineFast(chunk, p []byte, n *int) bool {
 		}
 	} else {
 		if r.format == MboxRD && c0 == '>' {
-			return false
+			return 0
 		}
 		r.endField()
 		ms.firstLine = false
@@ -205,7 +215,7 @@ func (r *Reader) headerLineFast(chunk, p []byte, n *int) bool {
 	ms.obsSkip = 0
 	ms.lineStart = true
 	r.consume(e + 1)
-	return true
+	return e + 1
 }
 
 // matchName starts stripping, capturing and Content-Length parsing as the field name asks.

@@ -3,6 +3,7 @@ package mbox
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -91,6 +92,13 @@ func FuzzReader(f *testing.F) {
 				g := splitAll(t, onlyReader{&slowReader{s: s, n: bs + 2}}, opt, bs)
 				if !sameStrings(g.data, ref.data) {
 					t.Fatalf("%v: read size %d: got %q, want %q", opt.Format, bs, g.data, ref.data)
+				}
+				// the captured fields too: the fast header path (whole lines, large reads)
+				// and the slow one (a byte or a few at a time) capture the same
+				for i, m := range g.msgs {
+					if !reflect.DeepEqual(m.Fields, ref.msgs[i].Fields) {
+						t.Fatalf("%v: read size %d: message %d fields %+v, want %+v", opt.Format, bs, i+1, m.Fields, ref.msgs[i].Fields)
+					}
 				}
 			}
 		}
