@@ -14,16 +14,18 @@
 #   --plain         generate the mbox without --flags (no X-IMAPbase/X-UID/Status/...)
 #   --bin PATH      benchmark this mb2md binary instead of building ./cmd/mb2md
 #
-# It builds ./cmd/mb2md and ./scripts/genmbox, generates the mbox once (seed 1), then
+# It builds ./cmd/mb2md, ./scripts/genmbox and ./scripts/rusage, generates the mbox once
+# (seed 1), then
 # runs, R times each, in an order that rotates from one run to the next:
 #   ours   mb2md -s FILE -d OUT --quiet
 #   perl   Debian's /usr/bin/mb2md -s FILE -d OUT (HOME set to a temporary directory)
 #   floor  tar -x of an uncompressed archive of the files ours wrote (made beforehand)
 #   compat mb2md -s FILE -d OUT --quiet --compat (ours, byte-identical to Debian's output)
 # each into a fresh output directory under DIR, deleted after the run. It measures wall,
-# user, sys and peak RSS with /usr/bin/time (Debian package "time"), or bash's time
-# without RSS when that is absent, and prints a Markdown report of the medians against
-# the targets. It never fails on a timing: the numbers are printed, not asserted.
+# user, sys (in milliseconds) and peak RSS with scripts/rusage (getrusage of the child), or
+# with /usr/bin/time (Debian package "time"; 10 ms steps) should that not build, and prints
+# a Markdown report of the medians against the targets. It never fails on a timing: the
+# numbers are printed, not asserted.
 set -euo pipefail
 
 usage() {
@@ -120,11 +122,12 @@ logtail() {
 
 # --- timing ------------------------------------------------------------------------
 
+# TIMER is set once scripts/rusage is built (see below); until then, and should it not
+# build, /usr/bin/time, or bash's time
+TIMER=
 HAVE_TIME=0
 if [[ -x $TIME_BIN ]]; then
 	HAVE_TIME=1
-else
-	note "$TIME_BIN is missing (install the Debian package \`time\`): times come from bash's \`time\`, peak RSS is unknown"
 fi
 
 # measure STATS LOG CMD...: runs CMD with stdout and stderr to LOG, writes
@@ -132,7 +135,10 @@ fi
 measure() {
 	local stats=$1 log=$2 rc=0
 	shift 2
-	if ((HAVE_TIME)); then
+	if [[ -n $TIMER ]]; then
+		"$TIMER" -o "$WORK/time.raw" "$@" >"$log" 2>&1 || rc=$?
+		tail -n 1 "$WORK/time.raw" >"$stats"
+	elif ((HAVE_TIME)); then
 		"$TIME_BIN" -f '%e %U %S %M' -o "$WORK/time.raw" "$@" >"$log" 2>&1 || rc=$?
 		tail -n 1 "$WORK/time.raw" >"$stats"
 	else
@@ -150,7 +156,7 @@ median() {
 		END {
 			if (NR == 0) { print "-"; exit }
 			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.2f\n", m
+			printf "%.3f\n", m
 		}'
 }
 
@@ -159,10 +165,11 @@ mib() {
 	if [[ $1 == - ]]; then echo -; else awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; fi
 }
 
-# ratio A B: A/B with two decimals, "n/a" when either is missing or B is zero
+# ratio A B: A/B with three decimals (the verdict is taken on it: 0.101 is not within 0.1),
+# "n/a" when either is missing or B is zero
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+		if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f", a / b }'
 }
 
 # within VALUE OP LIMIT: "yes", "no" or "n/a"
@@ -191,6 +198,13 @@ if [[ -n $OURS_BIN ]]; then
 elif ! go build -o "$OURS" ./cmd/mb2md >"$BIN/build.log" 2>&1; then
 	HAVE_OURS=0
 	note "our mb2md did not build (\`go build ./cmd/mb2md\`), so it is skipped: $(head -n 3 "$BIN/build.log" | tr '\n' ' ')"
+fi
+if go build -o "$BIN/rusage" ./scripts/rusage >"$BIN/rusage.log" 2>&1; then
+	TIMER=$BIN/rusage
+elif ((HAVE_TIME)); then
+	note "scripts/rusage did not build: times come from $TIME_BIN, in steps of 10 ms: $(head -n 3 "$BIN/rusage.log" | tr '\n' ' ')"
+else
+	note "scripts/rusage did not build and $TIME_BIN is missing (Debian package \`time\`): times come from bash's \`time\`, peak RSS is unknown"
 fi
 HAVE_PERL=1
 if [[ ! -x $PERL_MB2MD ]]; then
@@ -374,7 +388,7 @@ cat <<EOF
 - input: $MESSAGES messages, $MBOX_BYTES bytes ($(mib $((MBOX_BYTES / 1024))) MiB), \`genmbox -n $MESSAGES --size-mb $SIZE_MB --seed 1${FLAGS:+ $FLAGS}\` in $GEN_WALL s
 - outputs in $DIR ($fstype), a fresh directory for every run, deleted after it
 - $RUNS runs; the order rotates from run to run: $ORDER_TEXT
-- timer: $(if ((HAVE_TIME)); then echo "\`$TIME_BIN -f '%e %U %S %M'\`"; else echo "bash \`time\` (no RSS)"; fi)
+- timer: $(if [[ -n $TIMER ]]; then echo "\`scripts/rusage\` (wait4 of the child: CPU times in ms, peak RSS)"; elif ((HAVE_TIME)); then echo "\`$TIME_BIN -f '%e %U %S %M'\`"; else echo "bash \`time\` (no RSS)"; fi)
 
 ## Medians
 
