@@ -207,10 +207,8 @@ func (c *mailboxConv) compatRead(m *compatMsg, msg *mbox.MB2MDMessage) (bool, er
 	}
 	t, src := c.policy.Resolve(datefix.Inputs{FromLine: msg.FromLine, Received: string(m.received),
 		Date: string(m.date), FileMTime: c.mtime})
-	c.mu.Lock()
-	c.r.Messages++
+	c.tally.messages++
 	c.tally.dates[src]++
-	c.mu.Unlock()
 	if src != datefix.FromLine {
 		c.warn(msg.Line, "From_ line date %q cannot be parsed by Date::Parse: mb2md 3.20 would have set mtime 0 (1970-01-01, bug B2); taken from the %s instead (%s)",
 			datefix.MB2MDDateString(string(msg.FromLine)), strings.ReplaceAll(src.String(), "_", " "), t.UTC().Format(time.RFC3339))
@@ -232,9 +230,7 @@ func (c *mailboxConv) compatRead(m *compatMsg, msg *mbox.MB2MDMessage) (bool, er
 		return false, err
 	case deleted:
 		m.abort()
-		c.mu.Lock()
-		c.r.SkippedDeleted++
-		c.mu.Unlock()
+		c.tally.deleted++
 		return false, nil
 	case exists:
 		m.abort()

@@ -474,20 +474,27 @@ type mailboxConv struct {
 
 	mu sync.Mutex // guards r
 
-	tally tally // counts for r that are kept as maps, counted here without hashing (under mu)
+	tally tally // counts for r, added to it at the end (see tally)
 
 	headers []mailflag.Header // read's scratch space (reader goroutine only)
 	froms   *fromCache        // the From_ dates the reader parsed (reader goroutine only)
 }
 
-// tally counts per message what Result keeps in maps; addTo adds it to them at the end.
+// tally counts per message what goes into Result (maps without hashing, counters without
+// a lock); addTo adds it to r at the end, once the reader and the writers are done.
 type tally struct {
-	flags  [128]int                   // per flag letter
-	dates  [datefix.FileMTime + 1]int // per datefix.Source
-	client int                        // messages with flags from X-Mozilla-Status / X-Evolution
+	flags [128]int // per flag letter (the writers, under mailboxConv.mu)
+
+	// the reader goroutine's counts: only it writes them, so they need no lock
+	messages int
+	deleted  int                        // Result.SkippedDeleted
+	dates    [datefix.FileMTime + 1]int // per datefix.Source
+	client   int                        // messages with flags from X-Mozilla-Status / X-Evolution
 }
 
 func (t *tally) addTo(r *Result) {
+	r.Messages += t.messages
+	r.SkippedDeleted += t.deleted
 	for l, n := range t.flags {
 		if n > 0 {
 			r.Flags[string(rune(l))] += n
@@ -628,10 +635,8 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 		return fail(fmt.Errorf("%s:%d: %w", c.path, msg.Line, err))
 	}
 	if deleted && !u.Pseudo {
-		c.mu.Lock()
-		c.r.Messages++
-		c.r.SkippedDeleted++
-		c.mu.Unlock()
+		c.tally.messages++
+		c.tally.deleted++
 		return fail(nil)
 	}
 	if u.Pseudo {
@@ -645,13 +650,11 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 		c.warn(msg.Line, "keyword %q not kept: a Maildir folder holds at most 26 keywords", d)
 	}
 	t, src := c.policy.Resolve(c.froms.inputs(datefix.Inputs{FromLine: msg.FromLine, Received: received, Date: date, FileMTime: c.mtime}))
-	c.mu.Lock()
-	c.r.Messages++
+	c.tally.messages++
 	c.tally.dates[src]++
 	if flags.FromClientHeaders {
 		c.tally.client++
 	}
-	c.mu.Unlock()
 	if src != datefix.FromLine {
 		c.warn(msg.Line, "From_ line date unusable; INTERNALDATE taken from the %s", strings.ReplaceAll(src.String(), "_", " "))
 	}

@@ -56,9 +56,13 @@ type folderMeta struct {
 	known    map[string]byte // keyword → letter, for every keyword seen with a letter
 	dropped  map[string]bool
 
-	mu    sync.Mutex
-	files []maildir.NewFile   // files of this run, in mbox order (see reserve; UID 0: none)
-	named []maildir.UIDRecord // files of earlier runs missing from the list
+	mu sync.Mutex
+	// files of this run, in mbox order: the reader reserves a place for each message it hands
+	// to the writers (reserve), a writer fills it under mu once the file is delivered
+	// (recordNew). UID 0: a place not (or not yet) filled.
+	files  []maildir.NewFile
+	nfiles int                 // places reserved (the reader goroutine only)
+	named  []maildir.UIDRecord // files of earlier runs missing from the list
 }
 
 // openMeta reads the folder's existing dovecot-uidlist and dovecot-keywords (a folder that
@@ -142,12 +146,18 @@ func (m *folderMeta) letters(kws []string) (map[string]byte, []string) {
 }
 
 // reserve gives a message about to be delivered its place in files, in mbox order (called
-// by the reader), so that the list is in UID order without sorting.
+// by the reader), so that the list is in UID order without sorting. Only the reader changes
+// files, and takes mu only to grow it.
 func (m *folderMeta) reserve() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.files = append(m.files, maildir.NewFile{})
-	return len(m.files) - 1
+	if m.nfiles == len(m.files) {
+		grown := make([]maildir.NewFile, max(1024, 2*len(m.files)))
+		m.mu.Lock()
+		copy(grown, m.files)
+		m.files = grown
+		m.mu.Unlock()
+	}
+	m.nfiles++
+	return m.nfiles - 1
 }
 
 // recordNew notes a file delivered by this run in the place reserved for it (called by the
@@ -176,7 +186,7 @@ func (m *folderMeta) finish(gen *maildir.UIDValidityGen) error {
 	slices.SortFunc(m.named, func(a, b maildir.UIDRecord) int { return cmp.Compare(a.UID, b.UID) })
 	// places reserved for messages that were not delivered after all are empty (UID 0); the
 	// rest is in mbox order, which is UID order (sorted all the same if it ever is not)
-	m.files = slices.DeleteFunc(m.files, func(f maildir.NewFile) bool { return f.UID == 0 })
+	m.files = slices.DeleteFunc(m.files[:m.nfiles], func(f maildir.NewFile) bool { return f.UID == 0 })
 	byUID := func(a, b maildir.NewFile) int { return cmp.Compare(a.UID, b.UID) }
 	if !slices.IsSortedFunc(m.files, byUID) {
 		slices.SortFunc(m.files, byUID)

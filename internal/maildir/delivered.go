@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,12 +18,13 @@ import (
 // file (its name does not start with '.' and it is not a directory).
 const DeliveredName = "mb2md-delivered"
 
-// Delivered is the content of a folder's DeliveredName file.
+// Delivered is the content of a folder's DeliveredName file. Has may be called from any
+// goroutine; Record from one goroutine at a time (the converter's reader, in mbox order),
+// and Save once the recording is over.
 type Delivered struct {
 	dir  string
 	keys map[Key]struct{} // delivered by earlier runs: read once, never changed
-	mu   sync.Mutex       // guards add
-	add  []Key
+	add  []Key            // recorded in this run
 }
 
 // ReadDelivered reads dir's list of delivered keys; a missing file (or folder) is an empty
@@ -69,8 +69,6 @@ func (d *Delivered) Has(k Key) bool {
 // Record notes a key delivered in this run (or found delivered and not yet listed); Save
 // writes the new ones.
 func (d *Delivered) Record(k Key) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if _, ok := d.keys[k]; !ok {
 		// not added to keys: a run records each key once (its keys are distinct), and the
 		// map stays as small as the file read
@@ -82,8 +80,6 @@ func (d *Delivered) Record(k Key) {
 // only after the messages are delivered: a key listed for a message that is not in the
 // folder means "deleted by the user", so listing one too early could lose it.
 func (d *Delivered) Save() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if len(d.add) == 0 {
 		return nil
 	}
