@@ -127,8 +127,12 @@ type Writer struct {
 	found      map[Key]int32
 	foundNames []string
 
+	// keyMu guards run, apart from mu: the converter's reader claims keys while the writers
+	// queue files. When both are held, mu is taken first.
+	keyMu sync.Mutex
+	run   map[Key]keyState // the keys of this run: claimed, or committed (queued or delivered)
+
 	mu          sync.Mutex
-	run         map[Key]keyState // the keys of this run: claimed, or committed (queued or delivered)
 	queue       []queued
 	queuedBytes int64
 	live        *Temp       // list of the temps created, neither committed nor removed
@@ -255,8 +259,8 @@ const (
 // map holds the keys of the run, claimed and committed; Commit refuses a key committed
 // before or found at Open.
 func (w *Writer) Claim(key Key) (path string, st ClaimState) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	w.keyMu.Lock()
+	defer w.keyMu.Unlock()
 	if _, ok := w.run[key]; ok {
 		return "", Taken
 	}
@@ -270,11 +274,11 @@ func (w *Writer) Claim(key Key) (path string, st ClaimState) {
 // Hold takes a key that Claim reported Found, once the existing file proved to be the
 // message: later messages of this run with the same content get the next key.
 func (w *Writer) Hold(key Key) {
-	w.mu.Lock()
+	w.keyMu.Lock()
 	if _, ok := w.run[key]; !ok {
 		w.run[key] = keyClaimed
 	}
-	w.mu.Unlock()
+	w.keyMu.Unlock()
 }
 
 // Has reports whether a message with that key was in new/ or cur/ when the writer was
@@ -283,9 +287,9 @@ func (w *Writer) Has(key Key) bool {
 	if _, ok := w.found[key]; ok {
 		return true
 	}
-	w.mu.Lock()
+	w.keyMu.Lock()
 	st := w.run[key]
-	w.mu.Unlock()
+	w.keyMu.Unlock()
 	return st == keyCommitted
 }
 
@@ -560,19 +564,25 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	q.final = name(key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
 	t.done = true
 
+	w.keyMu.Lock()
+	_, dup := w.found[key]
+	dup = dup || w.run[key] == keyCommitted
+	closed := w.run == nil // Close and Abort drop it
+	if !dup && !closed {
+		w.run[key] = keyCommitted
+	}
+	w.keyMu.Unlock()
+
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.dropLive(t)
-	_, dup := w.found[key]
-	dup = dup || w.run[key] == keyCommitted
-	if dup || w.closed.Load() {
+	if dup || closed || w.closed.Load() {
 		w.dropQueued(q)
 		if dup {
 			return ErrExists
 		}
 		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
 	}
-	w.run[key] = keyCommitted
 	w.queue = append(w.queue, q)
 	w.queuedBytes += t.sizer.Size()
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
@@ -622,7 +632,7 @@ func (w *Writer) flushLocked() (int, error) {
 func (w *Writer) flushQueue(q []queued) (int, error) {
 	if w.opt.Sync == SyncBatch {
 		if err := w.syncBatch(q); err != nil {
-			w.discardUnlocked(q)
+			w.discard(q)
 			return 0, err
 		}
 	}
@@ -650,7 +660,7 @@ func (w *Writer) flushQueue(q []queued) (int, error) {
 			}
 			continue
 		}
-		w.discardUnlocked(q[i:])
+		w.discard(q[i:])
 		if firstErr == nil || errors.Is(firstErr, ErrNameTaken) {
 			firstErr = err
 		}
@@ -781,24 +791,17 @@ func (w *Writer) dropQueued(e queued) {
 	_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
 }
 
-// discardUnlocked is discard for a caller that does not hold w.mu.
-func (w *Writer) discardUnlocked(q []queued) {
-	for _, e := range q {
-		w.dropQueued(e)
-	}
-	w.mu.Lock()
-	for _, e := range q {
-		delete(w.run, e.key)
-	}
-	w.mu.Unlock()
-}
-
-// discard removes queued temp files that will not be delivered and forgets their keys.
+// discard removes queued temp files that will not be delivered and forgets their keys
+// (it takes keyMu; w.mu may be held).
 func (w *Writer) discard(q []queued) {
 	for _, e := range q {
 		w.dropQueued(e)
+	}
+	w.keyMu.Lock()
+	for _, e := range q {
 		delete(w.run, e.key)
 	}
+	w.keyMu.Unlock()
 }
 
 // Close flushes the queue and releases the Writer. Temp files neither committed nor aborted
@@ -818,7 +821,9 @@ func (w *Writer) Close() error {
 	w.closed.Store(true)
 	w.closeFDs()
 	// a closed writer is asked nothing more (Close comes after every Lookup): free the memory
+	w.keyMu.Lock()
 	w.run, w.found, w.foundNames = nil, nil, nil
+	w.keyMu.Unlock()
 	return err
 }
 
