@@ -319,40 +319,40 @@ func convertOne(ctx context.Context, mb source.Mailbox, dir string, opt Options,
 func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job) (bool, error)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan []*job, opt.Jobs*2)
-	free := make(chan *job, opt.Buffers)
-	for i := 0; i < cap(free); i++ {
-		free <- &job{buf: make([]byte, 0, opt.BufferLimit), slot: -1}
+	// free jobs travel in batches too: a writer hands back the batch it was given, once all
+	// of it is done; at most one batch per job, so a send never blocks
+	free := make(chan []*job, opt.Buffers)
+	for i := 0; i < opt.Buffers; i += batchSize {
+		b := make([]*job, 0, batchSize)
+		for k := i; k < min(i+batchSize, opt.Buffers); k++ {
+			b = append(b, &job{buf: make([]byte, 0, opt.BufferLimit), slot: -1})
+		}
+		free <- b
 	}
-	recycle := func(j *job) {
-		*j = job{buf: j.buf[:0], slot: -1}
-		free <- j
-	}
+	reset := func(j *job) { *j = job{buf: j.buf[:0], slot: -1} }
 	drop := func(j *job) {
 		if j.tmp != nil {
 			_ = j.tmp.Abort()
 		}
-		recycle(j)
-	}
-	release := func(js []*job) {
-		for _, j := range js {
-			drop(j)
-		}
+		reset(j)
 	}
 	for i := 0; i < opt.Jobs; i++ {
 		g.Go(func() error {
 			for batch := range jobs {
-				for k, j := range batch {
-					if gctx.Err() != nil {
+				var err error
+				for _, j := range batch {
+					switch {
+					case err != nil || gctx.Err() != nil:
 						// stopping: finish nothing more, the sink removes what is not delivered
-						release(batch[k:])
-						break
+						drop(j)
+					default:
+						err = c.deliver(j)
+						reset(j)
 					}
-					err := c.deliver(j)
-					recycle(j)
-					if err != nil {
-						release(batch[k+1:])
-						return err
-					}
+				}
+				free <- batch
+				if err != nil {
+					return err
 				}
 			}
 			return nil
@@ -360,7 +360,14 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 	}
 	g.Go(func() error {
 		defer close(jobs)
+		var stash []*job // free jobs at hand
 		batch := make([]*job, 0, batchSize)
+		release := func() {
+			for _, j := range batch {
+				drop(j)
+			}
+			batch = nil
+		}
 		send := func() error {
 			if len(batch) == 0 {
 				return nil
@@ -370,34 +377,38 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 				batch = make([]*job, 0, batchSize)
 				return nil
 			case <-gctx.Done():
-				release(batch)
-				batch = nil
+				release()
 				return gctx.Err()
 			}
 		}
 		for {
-			var j *job
-			select {
-			case j = <-free:
-			default:
-				if err := send(); err != nil {
-					return err
-				}
+			if len(stash) == 0 {
 				select {
-				case j = <-free:
-				case <-gctx.Done():
-					return gctx.Err()
+				case stash = <-free:
+				default:
+					// none free: the writers are behind; hand them what is ready first
+					if err := send(); err != nil {
+						return err
+					}
+					select {
+					case stash = <-free:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
 				}
 			}
+			j := stash[len(stash)-1]
+			stash = stash[:len(stash)-1]
 			ok, err := next(j)
 			if err == io.EOF || err != nil || !ok {
 				drop(j) // also removes a temp file next left
+				stash = append(stash, j)
 			}
 			if err == io.EOF {
 				return send()
 			}
 			if err != nil {
-				release(batch)
+				release()
 				return err
 			}
 			if !ok {
