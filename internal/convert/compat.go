@@ -234,7 +234,7 @@ func (c *mailboxConv) compatRead(m *compatMsg, msg *mbox.MB2MDMessage) (bool, er
 		return false, nil
 	case exists:
 		m.abort()
-		c.count(j, false, 0)
+		c.count(&c.tally, j, false, 0)
 		return false, nil
 	}
 	if c.delivered != nil {

@@ -338,6 +338,12 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 	}
 	for i := 0; i < opt.Jobs; i++ {
 		g.Go(func() error {
+			var t tally // this writer's counts
+			defer func() {
+				c.mu.Lock()
+				t.addTo(c.r)
+				c.mu.Unlock()
+			}()
 			for batch := range jobs {
 				var err error
 				for _, j := range batch {
@@ -346,7 +352,7 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 						// stopping: finish nothing more, the sink removes what is not delivered
 						drop(j)
 					default:
-						err = c.deliver(j)
+						err = c.deliver(j, &t)
 						reset(j)
 					}
 				}
@@ -485,20 +491,25 @@ type mailboxConv struct {
 
 	mu sync.Mutex // guards r
 
-	tally tally // counts for r, added to it at the end (see tally)
+	tally tally // the reader goroutine's counts for r, added to it at the end (see tally)
 
 	headers []mailflag.Header // read's scratch space (reader goroutine only)
 	froms   *fromCache        // the From_ dates the reader parsed (reader goroutine only)
 }
 
-// tally counts per message what goes into Result (maps without hashing, counters without
-// a lock); addTo adds it to r at the end, once the reader and the writers are done.
+// tally counts per message what goes into Result, without a lock and without hashing: each
+// goroutine of the pipeline counts into its own (the reader into mailboxConv.tally, each
+// writer into one of its own), and addTo adds it to r (under mailboxConv.mu) when that
+// goroutine is done.
 type tally struct {
-	flags [128]int // per flag letter (the writers, under mailboxConv.mu)
-
-	// the reader goroutine's counts: only it writes them, so they need no lock
 	messages int
-	deleted  int                        // Result.SkippedDeleted
+	deleted  int // Result.SkippedDeleted
+	skipped  int // Result.SkippedExisting
+	written  int
+	bytes    int64
+	inNew    int
+	inCur    int
+	flags    [128]int                   // per flag letter of the messages written
 	dates    [datefix.FileMTime + 1]int // per datefix.Source
 	client   int                        // messages with flags from X-Mozilla-Status / X-Evolution
 }
@@ -506,6 +517,11 @@ type tally struct {
 func (t *tally) addTo(r *Result) {
 	r.Messages += t.messages
 	r.SkippedDeleted += t.deleted
+	r.SkippedExisting += t.skipped
+	r.Written += t.written
+	r.Bytes += t.bytes
+	r.New += t.inNew
+	r.Cur += t.inCur
 	for l, n := range t.flags {
 		if n > 0 {
 			r.Flags[string(rune(l))] += n
@@ -671,7 +687,7 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 	}
 	j.t, j.subdir, j.info = t, flags.Subdir(), flags.InfoWithKeywords(letters)
 	if exists {
-		c.count(j, false, 0)
+		c.count(&c.tally, j, false, 0)
 		return fail(nil)
 	}
 	if c.delivered != nil {
@@ -685,8 +701,9 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 	return true, nil
 }
 
-// deliver writes one new message (its key is claimed); it runs in the worker goroutines.
-func (c *mailboxConv) deliver(j *job) error {
+// deliver writes one new message (its key is claimed); it runs in the writer goroutines,
+// each counting into its own t.
+func (c *mailboxConv) deliver(j *job, t *tally) error {
 	var err error
 	if j.tmp == nil {
 		if j.tmp, err = c.sink.Create(); err != nil {
@@ -707,7 +724,7 @@ func (c *mailboxConv) deliver(j *job) error {
 	}
 	err = j.tmp.Commit(j.key, j.t, j.t, j.subdir, j.info)
 	if errors.Is(err, maildir.ErrExists) {
-		c.count(j, false, 0)
+		c.count(t, j, false, 0)
 		return nil
 	}
 	if err != nil {
@@ -716,7 +733,7 @@ func (c *mailboxConv) deliver(j *job) error {
 	if vsize >= 0 && j.slot >= 0 {
 		c.meta.recordNew(j.slot, maildir.NewFile{UID: j.uid, Key: j.key, MTime: j.t.Unix(), Size: size, VSize: vsize})
 	}
-	c.count(j, true, size)
+	c.count(t, j, true, size)
 	return nil
 }
 
@@ -808,25 +825,24 @@ func sameReaders(a, b io.Reader) (bool, error) {
 	}
 }
 
-func (c *mailboxConv) count(j *job, written bool, size int64) {
+// count notes a message done (written, or already there) in t, the counting goroutine's own.
+func (c *mailboxConv) count(t *tally, j *job, written bool, size int64) {
 	if c.progress != nil {
 		c.progress(1, size)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !written {
-		c.r.SkippedExisting++
+		t.skipped++
 		return
 	}
-	c.r.Written++
-	c.r.Bytes += size
+	t.written++
+	t.bytes += size
 	if j.subdir == "new" {
-		c.r.New++
+		t.inNew++
 	} else {
-		c.r.Cur++
+		t.inCur++
 	}
 	for i := 0; i < len(j.info); i++ {
-		c.tally.flags[j.info[i]&0x7f]++
+		t.flags[j.info[i]&0x7f]++
 	}
 }
 
