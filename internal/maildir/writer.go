@@ -127,10 +127,9 @@ type Writer struct {
 	found      map[Key]int32
 	foundNames []string
 
-	// keyMu guards run, apart from mu: the converter's reader claims keys while the writers
-	// queue files. When both are held, mu is taken first.
-	keyMu sync.Mutex
-	run   map[Key]keyState // the keys of this run: claimed, or committed (queued or delivered)
+	// run are the keys of this run: claimed, or committed (queued or delivered); they have
+	// locks of their own (see runKeys), apart from mu, taken after it when both are held
+	run *runKeys
 
 	mu          sync.Mutex
 	queue       []queued
@@ -197,7 +196,7 @@ func Open(dir string, opt Options) (*Writer, error) {
 		w.closeFDs()
 		return nil, err
 	}
-	w.found, w.run = map[Key]int32{}, map[Key]keyState{}
+	w.found, w.run = map[Key]int32{}, newRunKeys()
 	for _, e := range entries {
 		if e.Ours {
 			w.found[e.Key] = int32(len(w.foundNames))
@@ -259,26 +258,20 @@ const (
 // map holds the keys of the run, claimed and committed; Commit refuses a key committed
 // before or found at Open.
 func (w *Writer) Claim(key Key) (path string, st ClaimState) {
-	w.keyMu.Lock()
-	defer w.keyMu.Unlock()
-	if _, ok := w.run[key]; ok {
+	i, found := w.found[key]
+	switch {
+	case w.run.claim(key, found):
 		return "", Taken
-	}
-	if i, ok := w.found[key]; ok {
+	case found:
 		return filepath.Join(w.dir, w.foundNames[i]), Found
 	}
-	w.run[key] = keyClaimed
 	return "", Claimed
 }
 
 // Hold takes a key that Claim reported Found, once the existing file proved to be the
 // message: later messages of this run with the same content get the next key.
 func (w *Writer) Hold(key Key) {
-	w.keyMu.Lock()
-	if _, ok := w.run[key]; !ok {
-		w.run[key] = keyClaimed
-	}
-	w.keyMu.Unlock()
+	w.run.hold(key)
 }
 
 // Has reports whether a message with that key was in new/ or cur/ when the writer was
@@ -287,10 +280,7 @@ func (w *Writer) Has(key Key) bool {
 	if _, ok := w.found[key]; ok {
 		return true
 	}
-	w.keyMu.Lock()
-	st := w.run[key]
-	w.keyMu.Unlock()
-	return st == keyCommitted
+	return w.run.state(key) == keyCommitted
 }
 
 // Temp is a message being written into tmp/. Finish it with Commit or Abort.
@@ -564,14 +554,11 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 	q.final = name(key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
 	t.done = true
 
-	w.keyMu.Lock()
 	_, dup := w.found[key]
-	dup = dup || w.run[key] == keyCommitted
-	closed := w.run == nil // Close and Abort drop it
-	if !dup && !closed {
-		w.run[key] = keyCommitted
+	closed := false
+	if !dup {
+		dup, closed = w.run.commit(key)
 	}
-	w.keyMu.Unlock()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -792,16 +779,14 @@ func (w *Writer) dropQueued(e queued) {
 }
 
 // discard removes queued temp files that will not be delivered and forgets their keys
-// (it takes keyMu; w.mu may be held).
+// (w.mu may be held).
 func (w *Writer) discard(q []queued) {
 	for _, e := range q {
 		w.dropQueued(e)
 	}
-	w.keyMu.Lock()
 	for _, e := range q {
-		delete(w.run, e.key)
+		w.run.forget(e.key)
 	}
-	w.keyMu.Unlock()
 }
 
 // Close flushes the queue and releases the Writer. Temp files neither committed nor aborted
@@ -821,9 +806,8 @@ func (w *Writer) Close() error {
 	w.closed.Store(true)
 	w.closeFDs()
 	// a closed writer is asked nothing more (Close comes after every Lookup): free the memory
-	w.keyMu.Lock()
-	w.run, w.found, w.foundNames = nil, nil, nil
-	w.keyMu.Unlock()
+	w.run.drop()
+	w.found, w.foundNames = nil, nil
 	return err
 }
 
