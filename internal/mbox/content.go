@@ -214,7 +214,7 @@ func (r *Reader) headerLineFast(chunk, p []byte, n *int) int {
 	}
 	ms.obsSkip = 0
 	ms.lineStart = true
-	r.consume(e + 1)
+	r.consumeLine(e + 1)
 	return e + 1
 }
 

@@ -260,6 +260,17 @@ func (r *Reader) consume(k int) {
 	r.r += k
 }
 
+// consumeLine is consume for k bytes that hold exactly one line end, at their end: when the
+// lines are counted up to the read position, they stay counted without a look at the bytes
+// (the header lines of the fast path: lineNo is asked for at each captured field).
+func (r *Reader) consumeLine(k int) {
+	if r.lineAt == r.r {
+		r.line++
+		r.lineAt += k
+	}
+	r.r += k
+}
+
 // lineNo returns the line number of the read position. Lines are counted lazily, in
 // bulk, here and before the buffer is compacted.
 func (r *Reader) lineNo() int64 {
@@ -425,7 +436,7 @@ func (r *Reader) readFromLine(m *Message) error {
 					fl = fl[:total]
 				}
 			}
-			r.consume(i + 1)
+			r.consumeLine(i + 1)
 			break
 		}
 		r.consume(len(seg))
