@@ -502,8 +502,9 @@ func validFlags(f string) bool {
 }
 
 // Commit sets the file's atime and mtime, closes a named one (checking the close error; an
-// unnamed one stays open until it is linked) and queues it for delivery as <subdir>/<Name(key, size, vsize)>, with ":2,<flags>" appended in "cur"
-// (a message in "new" has no info, so flags must be empty). If the key is already present,
+// unnamed one stays open until it is linked) and queues it for delivery as
+// <subdir>/<Name(key, size, vsize)>, with ":2,<flags>" appended in "cur" (a message in
+// "new" has no info, so flags must be empty). If the key is already present,
 // the temp file is removed and ErrExists returned. On any error the temp file is removed.
 // When the batch limits are reached Commit flushes, and returns Flush's error.
 func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags string) error {
@@ -584,9 +585,9 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 // per-file fsync done by Commit (SyncEach); then it links each unnamed temp file, or renames
 // each named one, into new/ or cur/, never replacing an existing file (linkat, renameat2
 // RENAME_NOREPLACE, or link + unlink where the file system lacks it); then it fsyncs new/,
-// cur/ and tmp/. It returns the number of files
-// delivered. On an error the messages not yet delivered are removed from tmp/ (and forgotten,
-// so Has reports them absent). A name already taken in new/ or cur/ keeps the existing file,
+// cur/ and (for named temp files) tmp/. It returns the number of files delivered. On an
+// error the messages not yet delivered are removed (and forgotten, so Has reports them
+// absent). A name already taken in new/ or cur/ keeps the existing file,
 // removes the new copy and gives an error wrapping ErrNameTaken after the other messages were
 // delivered.
 func (w *Writer) Flush() (int, error) {
