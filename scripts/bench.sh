@@ -149,6 +149,11 @@ measure() {
 	return "$rc"
 }
 
+# least FILE COLUMN: the smallest number of a column ("-" when there are none)
+least() {
+	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g | awk 'NR == 1 { printf "%.3f\n", $1; n = 1 } END { if (!n) print "-" }'
+}
+
 # median FILE COLUMN: the median of a column of numbers ("-" when there are none)
 median() {
 	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g | awk '
@@ -375,6 +380,10 @@ fstype=$(stat -f -c %T "$DIR" 2>/dev/null || echo unknown)
 R_WALL=$(ratio "${WALL[ours]}" "${WALL[floor]}")
 R_USER=$(ratio "${USER[ours]}" "${USER[perl]}")
 R_COMPAT=$(ratio "${WALL[perl]}" "${WALL[compat]}")
+# the same ratios from each tool's best run: on a shared machine noise only ever adds time,
+# and it hits a two-thread process (ours) harder than a one-thread one (perl, tar)
+B_WALL=$(ratio "$(least "$WORK/res-ours" 1)" "$(least "$WORK/res-floor" 1)")
+B_USER=$(ratio "$(least "$WORK/res-ours" 2)" "$(least "$WORK/res-perl" 2)")
 RSS_BIG=$(mib "${RSS[ours]}")
 RSS_ONE=-
 if [[ -n $SINGLE_STATS ]]; then
@@ -414,6 +423,9 @@ cat <<EOF
 | user CPU, ours / perl | $R_USER | ≤ 0.1 | $(within "$R_USER" "<=" 0.1) |
 | maxRSS ours, $MESSAGES messages (MiB) | $RSS_BIG | < 32 | $(within "$RSS_BIG" "<" 32) |
 | maxRSS ours, one $SINGLE_MIB MiB message (MiB) | $RSS_ONE | < 32 | $(within "$RSS_ONE" "<" 32) |
+
+The verdicts are on the medians. From each tool's best run instead: wall ours / floor $B_WALL,
+user CPU ours / perl $B_USER.
 EOF
 
 echo
