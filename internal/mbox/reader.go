@@ -344,6 +344,7 @@ func (r *Reader) Next() (*Message, error) {
 	mb := &messageBox{Message: Message{Seq: r.seq, Offset: r.pos(), Line: r.lineNo(), r: r}}
 	m := &mb.Message
 	m.FromLine = mb.from[:0]
+	m.fieldRoom = &mb.fields
 	if err := r.readFromLine(m); err != nil {
 		r.err = err
 		return nil, err
@@ -394,11 +395,12 @@ func (r *Reader) checkStart() error {
 	return nil
 }
 
-// messageBox holds a Message and room for its From_ line: one allocation for both in the
-// usual case (a From_ line up to 96 bytes).
+// messageBox holds a Message and room for its From_ line and captured fields: one
+// allocation for all three in the usual case (a From_ line up to 96 bytes, up to 8 fields).
 type messageBox struct {
 	Message
-	from [96]byte
+	from   [96]byte
+	fields [8]Field
 }
 
 // readFromLine reads the From_ line at the read position into m, appending to m.FromLine.
@@ -495,8 +497,14 @@ func (r *Reader) settleFields() {
 				r.fields[k].Value = s[sp.a:sp.b]
 			}
 		}
-		m.Fields = slices.Clone(r.fields) // one allocation of the exact size
-		clear(r.fields)                   // drop the references to the values
+		if m.fieldRoom != nil && len(r.fields) <= len(m.fieldRoom) {
+			m.Fields = m.fieldRoom[:len(r.fields):len(r.fields)]
+			copy(m.Fields, r.fields)
+		} else {
+			m.Fields = slices.Clone(r.fields) // one allocation of the exact size
+		}
+		m.fieldRoom = nil
+		clear(r.fields) // drop the references to the values
 		r.fields = r.fields[:0]
 	}
 	r.vals = r.vals[:0]

@@ -132,7 +132,8 @@ type Message struct {
 	HeaderEnded       bool    // a blank line ended the header section
 	ContentLengthUsed bool    // the message ended where its Content-Length said
 
-	r *Reader
+	r         *Reader
+	fieldRoom *[8]Field // room for Fields in the Message's own allocation (see messageBox)
 }
 
 // Read streams the message content: everything after the From_ line up to the
