@@ -30,18 +30,23 @@ const nameTag = ".mb2md"
 // (new/ or cur/) and whatever its flags. size is the file size, vsize the size with every LF
 // not preceded by CR counted as CRLF (Dovecot trusts W= blindly, so it must be exact).
 func Name(key Key, mtime time.Time, size, vsize int64) string {
-	return name(key, mtime, size, vsize, false, "")
+	var a [maxFinalName]byte
+	return string(appendFinalName(a[:0], key, mtime, size, vsize, false, ""))
 }
 
-// name is Name, with ":2,<flags>" appended when info is set: one allocation.
-func name(key Key, mtime time.Time, size, vsize int64, info bool, flags string) string {
-	var a [128]byte
-	b := appendName(a[:0], key, mtime.Unix(), size, vsize)
+// maxFinalName bounds the length of a name made by appendFinalName: a 20-digit mtime, a
+// 10-digit N, the 32-digit hash, 19-digit sizes and ":2," with the 6 flags and 26 keyword
+// letters come to 150 bytes.
+const maxFinalName = 160
+
+// appendFinalName appends Name's result to b, with ":2,<flags>" appended when info is set.
+func appendFinalName(b []byte, key Key, mtime time.Time, size, vsize int64, info bool, flags string) []byte {
+	b = appendName(b, key, mtime.Unix(), size, vsize)
 	if info {
 		b = append(b, ":2,"...)
 		b = append(b, flags...)
 	}
-	return string(b)
+	return b
 }
 
 // appendName appends Name's result to b.

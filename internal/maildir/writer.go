@@ -134,9 +134,15 @@ type Writer struct {
 	mu          sync.Mutex
 	queue       []queued
 	queuedBytes int64
-	live        *Temp       // list of the temps created, neither committed nor removed
-	noReplace   bool        // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
-	closed      atomic.Bool // set under mu; Create reads it without
+	// names holds the final names of the queued files (queued.final views into it); spare
+	// and spareNames are the arrays of the last flush, reused for a later queue: a batch
+	// of names takes no allocation per file
+	names      []byte
+	spare      []queued
+	spareNames []byte
+	live       *Temp       // list of the temps created, neither committed nor removed
+	noReplace  bool        // renameat2 RENAME_NOREPLACE unsupported: link + unlink; guarded by flushMu
+	closed     atomic.Bool // set under mu; Create reads it without
 
 	tmpMode tmpMode // set by Open
 }
@@ -552,7 +558,8 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		}
 	}
 	t.fd = -1
-	q.final = name(key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
+	var nb [maxFinalName]byte
+	final := appendFinalName(nb[:0], key, mtime, t.sizer.Size(), t.sizer.VSize(), subdir == "cur", flags)
 	t.done = true
 
 	_, dup := w.found[key]
@@ -571,6 +578,11 @@ func (t *Temp) Commit(key Key, mtime, atime time.Time, subdir string, flags stri
 		}
 		return fmt.Errorf("commit %s: the writer is already closed (internal error)", t.path())
 	}
+	// the name goes into names, which the queue's strings view: names is handed on with the
+	// queue and rewritten only after the flush that used them (see flushLocked)
+	start := len(w.names)
+	w.names = append(w.names, final...)
+	q.final = unsafe.String(&w.names[start], len(final))
 	w.queue = append(w.queue, q)
 	w.queuedBytes += t.sizer.Size()
 	if len(w.queue) >= w.opt.BatchFiles || w.queuedBytes >= w.opt.BatchBytes {
@@ -602,17 +614,23 @@ func (w *Writer) Flush() (int, error) {
 // flushLocked delivers the queue. It is called with w.mu held and returns with it held, but
 // releases it while it makes system calls.
 func (w *Writer) flushLocked() (int, error) {
-	q := w.queue
+	q, names := w.queue, w.names
 	if len(q) == 0 {
 		return 0, nil
 	}
-	w.queue = nil // q is used without the lock: a new queue gets a new array
+	// q is used without the lock: the next queue gets other arrays, the spare ones of the
+	// last flush if they are there (handed out once: spare is cleared)
+	w.queue, w.names = w.spare[:0], w.spareNames[:0]
+	w.spare, w.spareNames = nil, nil
 	w.queuedBytes = 0
 	w.mu.Unlock()
 	w.flushMu.Lock()
 	n, err := w.flushQueue(q)
 	w.flushMu.Unlock()
 	w.mu.Lock()
+	// nothing refers to q's entries or their names any more: reuse the arrays
+	clear(q)
+	w.spare, w.spareNames = q[:0], names[:0]
 	return n, err
 }
 

@@ -968,3 +968,35 @@ func TestTempReadBack(t *testing.T) {
 		}
 	})
 }
+
+// The final names of a batch live in an array that a later batch reuses: every file of many
+// batches still gets exactly its own name.
+func TestNamesAcrossBatches(t *testing.T) {
+	forModes(t, func(t *testing.T, mode tmpMode) {
+		dir := newMaildir(t)
+		w := openWMode(t, dir, Options{BatchFiles: 3}, mode)
+		want := map[string]bool{}
+		for i := range 20 {
+			c := strings.Repeat("m", i+1) + "\n"
+			mt := time.Unix(int64(1700000000+i), 0)
+			flags := []string{"", "S", "RS", "FS"}[i%4]
+			if err := put(w, c, keyOf(c, 0), mt, "cur", flags); err != nil {
+				t.Fatal(err)
+			}
+			want[Name(keyOf(c, 0), mt, int64(len(c)), vsizeRef(c))+":2,"+flags] = true
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := ls(t, filepath.Join(dir, "cur"))
+		for _, n := range got {
+			if !want[n] {
+				t.Errorf("unexpected file cur/%s", n)
+			}
+			delete(want, n)
+		}
+		for n := range want {
+			t.Errorf("missing cur/%s", n)
+		}
+	})
+}
