@@ -66,14 +66,13 @@ func (p Policy) Resolve(in Inputs) (time.Time, Source) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	recv := receivedDate(in.Received)
 	if p.Compat {
 		if len(in.FromLine) > 0 {
 			if t, ok := Str2Time(MB2MDDateString(string(in.FromLine)), p.Now, loc); ok {
 				return t, FromLine
 			}
 		}
-		if recv != "" {
+		if recv := receivedDate(in.Received); recv != "" {
 			if t, ok := Str2Time(recv, p.Now, loc); ok {
 				return t, Received
 			}
@@ -97,7 +96,8 @@ func (p Policy) Resolve(in Inputs) (time.Time, Source) {
 			return t, FromLine
 		}
 	}
-	if recv != "" {
+	// the fallbacks, looked at only when the From_ line date is not used
+	if recv := receivedDate(in.Received); recv != "" {
 		if t, ok := ParseLenient(recv, p.Now, loc); ok && usable(t) {
 			return t, Received
 		}
