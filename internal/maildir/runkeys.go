@@ -32,13 +32,15 @@ func (r *runKeys) claim(k Key, found bool) (taken bool) {
 	s := r.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[k]; ok {
-		return true
+	if found || s.m == nil {
+		_, ok := s.m[k]
+		return ok
 	}
-	if !found && s.m != nil {
-		s.m[k] = keyClaimed
-	}
-	return false
+	// one look-up, not two: |= inserts k as claimed, or leaves its state as it is (every
+	// state has the claimed bit); the map grew exactly when k was new
+	n := len(s.m)
+	s.m[k] |= keyClaimed
+	return len(s.m) == n
 }
 
 // hold takes k (found at Open) for this run, unless it has it already.

@@ -241,8 +241,8 @@ func (w *Writer) probeTmpMode() tmpMode {
 type keyState uint8
 
 const (
-	keyClaimed   keyState = iota + 1 // by a message (see Claim, Hold)
-	keyCommitted                     // a file with it is queued or delivered
+	keyClaimed   keyState = 1              // by a message (see Claim, Hold)
+	keyCommitted keyState = keyClaimed | 2 // a file with it is queued or delivered (claimed too)
 )
 
 // ClaimState is the answer of Claim.
