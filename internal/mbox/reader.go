@@ -65,8 +65,8 @@ type Reader struct {
 	scratch  []byte
 	look     []byte
 	capCount []int
-	captRecv []bool          // the capture name is "Received"
-	names    [32][]nameEntry // header names of interest, by length % 32
+	captRecv []bool           // the capture name is "Received"
+	names    [256][]nameEntry // header names of interest, by nameSlot
 
 	// captured values of the current message: appended here while the header is read and
 	// turned into one string per message (vals) by settleFields
@@ -175,7 +175,7 @@ type nameEntry struct {
 
 // addName returns the entry for name s, adding one.
 func (r *Reader) addName(s []byte) *nameEntry {
-	b := &r.names[len(s)%len(r.names)]
+	b := &r.names[nameSlot(s)]
 	for i := range *b {
 		if e := &(*b)[i]; len(e.name) == len(s) && bytes.EqualFold(e.name, s) {
 			return e
@@ -185,10 +185,19 @@ func (r *Reader) addName(s []byte) *nameEntry {
 	return &(*b)[len(*b)-1]
 }
 
+// nameSlot spreads header names over Reader.names by length and first and last letter (case
+// folded), so that most names of no interest find an empty slot and the others one entry.
+func nameSlot(name []byte) int {
+	if len(name) == 0 {
+		return 0
+	}
+	return (len(name)*37 + int(name[0]|0x20)*11 + int(name[len(name)-1]|0x20)) & 255
+}
+
 // lookupName returns the entry for a header field name, nil when the name is of no
 // interest.
 func (r *Reader) lookupName(name []byte) *nameEntry {
-	b := r.names[len(name)%len(r.names)]
+	b := r.names[nameSlot(name)]
 	for i := range b {
 		if e := &b[i]; len(e.name) == len(name) && bytes.EqualFold(e.name, name) {
 			return e
