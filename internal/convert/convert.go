@@ -716,11 +716,16 @@ func (c *mailboxConv) deliver(j *job, t *tally) error {
 	}
 	size := j.tmp.Size()
 	var vsize int64 = -1
-	if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
-		vsize = vs.VSize()
-	}
-	if sn, ok := j.tmp.(sourceNoter); ok {
-		sn.NoteSource(sourceInfo{line: j.line, uid: j.uid, uidKept: j.uidKept, uidValidity: j.uidValidity})
+	if mt, ok := j.tmp.(*maildir.Temp); ok {
+		// the writer's temp (nearly always): a concrete type check, no interface look-up
+		vsize = mt.VSize()
+	} else {
+		if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
+			vsize = vs.VSize()
+		}
+		if sn, ok := j.tmp.(sourceNoter); ok {
+			sn.NoteSource(sourceInfo{line: j.line, uid: j.uid, uidKept: j.uidKept, uidValidity: j.uidValidity})
+		}
 	}
 	err = j.tmp.Commit(j.key, j.t, j.t, j.subdir, j.info)
 	if errors.Is(err, maildir.ErrExists) {
