@@ -2,7 +2,7 @@
 # Whole-process benchmark of the mb2md converter.
 #
 # Usage: scripts/bench.sh [--messages N] [--size-mb M] [--runs R] [--dir DIR]
-#                         [--disk DIR] [--single-mib N] [--plain] [--bin PATH]
+#                         [--disk DIR] [--single-mib N] [--plain] [--one-core] [--bin PATH]
 #
 #   --messages N    messages in the generated mbox (default 50000)
 #   --size-mb M     its approximate size in MiB (default 200)
@@ -12,6 +12,9 @@
 #                   of the sync after it (the durable time)
 #   --single-mib N  size of the single-message test in MiB (default 1024; 0 skips it)
 #   --plain         generate the mbox without --flags (no X-IMAPbase/X-UID/Status/...)
+#   --one-core      run every tool on CPU 0 only (taskset -c 0), ours with GOMAXPROCS=1: the
+#                   CPU each tool needs for the work itself, without the cost of handing
+#                   messages between cores (the wall times then say nothing about ours)
 #   --bin PATH      benchmark this mb2md binary instead of building ./cmd/mb2md
 #
 # It builds ./cmd/mb2md, ./scripts/genmbox and ./scripts/rusage, generates the mbox once
@@ -45,6 +48,7 @@ DISK=
 SINGLE_MIB=1024
 FLAGS=--flags
 OURS_BIN=
+ONE_CORE=0
 
 while (($# > 0)); do
 	case $1 in
@@ -65,6 +69,10 @@ while (($# > 0)); do
 		FLAGS=
 		shift
 		;;
+	--one-core)
+		ONE_CORE=1
+		shift
+		;;
 	-h | --help)
 		usage
 		exit 0
@@ -80,6 +88,7 @@ done
 [[ -d $DIR && -w $DIR ]] || die "--dir $DIR: not a writable directory"
 [[ -z $DISK || (-d $DISK && -w $DISK) ]] || die "--disk $DISK: not a writable directory"
 [[ -z $OURS_BIN || -x $OURS_BIN ]] || die "--bin $OURS_BIN: not an executable file"
+((!ONE_CORE)) || command -v taskset >/dev/null || die "--one-core needs taskset (Debian package util-linux)"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PERL_MB2MD=/usr/bin/mb2md
@@ -231,13 +240,17 @@ read -r GEN_WALL _ <"$WORK/gen.stats"
 # converters run with absolute paths, HOME a temporary directory, TZ=UTC and LC_ALL=C
 one() {
 	local mode=$1 src=$2 out=$3 stats=$4 log=$5
+	local pin=()
+	if ((ONE_CORE)); then
+		pin=(taskset -c 0 env GOMAXPROCS=1)
+	fi
 	case $mode in
-	ours) measure "$stats" "$log" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$OURS" -s "$src" -d "$out" --quiet ;;
-	compat) measure "$stats" "$log" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$OURS" -s "$src" -d "$out" --quiet --compat ;;
-	perl) measure "$stats" "$log" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$PERL_MB2MD" -s "$src" -d "$out" ;;
+	ours) measure "$stats" "$log" "${pin[@]}" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$OURS" -s "$src" -d "$out" --quiet ;;
+	compat) measure "$stats" "$log" "${pin[@]}" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$OURS" -s "$src" -d "$out" --quiet --compat ;;
+	perl) measure "$stats" "$log" "${pin[@]}" env HOME="$HOMEDIR" TZ=UTC LC_ALL=C "$PERL_MB2MD" -s "$src" -d "$out" ;;
 	floor)
 		mkdir "$out"
-		measure "$stats" "$log" tar -x --no-same-owner -f "$FLOOR_TAR" -C "$out"
+		measure "$stats" "$log" "${pin[@]}" tar -x --no-same-owner -f "$FLOOR_TAR" -C "$out"
 		;;
 	esac
 }
@@ -397,6 +410,7 @@ cat <<EOF
 - input: $MESSAGES messages, $MBOX_BYTES bytes ($(mib $((MBOX_BYTES / 1024))) MiB), \`genmbox -n $MESSAGES --size-mb $SIZE_MB --seed 1${FLAGS:+ $FLAGS}\` in $GEN_WALL s
 - outputs in $DIR ($fstype), a fresh directory for every run, deleted after it
 - $RUNS runs; the order rotates from run to run: $ORDER_TEXT
+- cores: $(if ((ONE_CORE)); then echo "every tool on CPU 0 only (\`--one-core\`: taskset -c 0, ours with GOMAXPROCS=1); the wall ratio says nothing about ours then"; else echo "all ($(nproc))"; fi)
 - timer: $(if [[ -n $TIMER ]]; then echo "\`scripts/rusage\` (wait4 of the child: CPU times in ms, peak RSS)"; elif ((HAVE_TIME)); then echo "\`$TIME_BIN -f '%e %U %S %M'\`"; else echo "bash \`time\` (no RSS)"; fi)
 
 ## Medians
