@@ -18,8 +18,7 @@
 #   --bin PATH      benchmark this mb2md binary instead of building ./cmd/mb2md
 #
 # It builds ./cmd/mb2md, ./scripts/genmbox and ./scripts/rusage, generates the mbox once
-# (seed 1), then
-# runs, R times each, in an order that rotates from one run to the next:
+# (seed 1), then runs, R times each, in an order that rotates from one run to the next:
 #   ours   mb2md -s FILE -d OUT --quiet
 #   perl   Debian's /usr/bin/mb2md -s FILE -d OUT (HOME set to a temporary directory)
 #   floor  tar -x of an uncompressed archive of the files ours wrote (made beforehand)
