@@ -208,6 +208,8 @@ func (r *Reader) headerLineFast(chunk, p []byte, n *int) int {
 		copy(p[*n:], line)
 		p[*n+len(line)] = '\n'
 		*n += len(line) + 1
+	} else {
+		ms.strippedLF++
 	}
 	if ms.capIdx >= 0 || ms.clOn {
 		r.obsPut(line[ms.obsSkip:])
@@ -326,6 +328,9 @@ func (r *Reader) headerLine(chunk, p []byte) int {
 	var consumed, produced int
 	if ms.strip {
 		consumed = len(seg)
+		if seg[consumed-1] == '\n' {
+			ms.strippedLF++
+		}
 	} else {
 		var pend bool
 		consumed, produced, pend = crlfCopy(p, seg)
@@ -481,6 +486,9 @@ func (r *Reader) finish() {
 	m := r.cur
 	r.endField()
 	r.settleFields()
+	// every line end between the header's start and here is in the content (CRLF became LF,
+	// '>' quoting changes no line end) except those of stripped fields
+	m.LF = r.lineNo() - ms.hdrLine - ms.strippedLF
 	ms.ended = true
 	m.HeaderEnded = ms.bodyStart >= 0
 	if r.useCL && ms.cl >= 0 && !ms.clUsed {

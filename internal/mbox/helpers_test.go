@@ -50,6 +50,11 @@ func splitAll(t testing.TB, rd io.Reader, opt Options, bs int) got {
 		if int64(out.Len()) != m.Size {
 			t.Fatalf("message %d: Size %d, delivered %d", m.Seq, m.Size, out.Len())
 		}
+		// the writer trusts LF for W=: it must be the line feeds delivered, in every test
+		// that splits through here (and the fuzz test)
+		if lf := int64(bytes.Count(out.Bytes(), []byte{'\n'})); lf != m.LF {
+			t.Fatalf("message %d: LF %d, delivered %d line feeds", m.Seq, m.LF, lf)
+		}
 		g.msgs = append(g.msgs, m)
 		g.data = append(g.data, out.String())
 	}

@@ -81,7 +81,11 @@ type Reader struct {
 // msgState is the state of the current message.
 type msgState struct {
 	hdrOff int64
-	ended  bool
+	// for Message.LF: the line number where the header starts, and the line ends of the
+	// stripped header fields (the only ones the content loses)
+	hdrLine    int64
+	strippedLF int64
+	ended      bool
 
 	// where the message ends
 	scanPos  int64 // no separator starts before this offset (the '\n' of "\nFrom ")
@@ -467,6 +471,7 @@ func (r *Reader) startMessage(m *Message) {
 	hdr := r.pos()
 	r.ms = msgState{
 		hdrOff:    hdr,
+		hdrLine:   r.lineNo(),
 		scanPos:   hdr,
 		endPos:    -1,
 		clTarget:  -1,

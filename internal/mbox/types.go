@@ -129,6 +129,7 @@ type Message struct {
 	// Set once the content was read to io.EOF:
 	Fields            []Field // captured headers
 	Size              int64   // content bytes delivered
+	LF                int64   // '\n' bytes among them (counted with the line numbers)
 	HeaderEnded       bool    // a blank line ended the header section
 	ContentLengthUsed bool    // the message ended where its Content-Length said
 
