@@ -325,11 +325,11 @@ func (c *mailboxConv) pipeline(ctx context.Context, opt Options, next func(*job)
 	for i := 0; i < opt.Buffers; i += batchSize {
 		b := make([]*job, 0, batchSize)
 		for k := i; k < min(i+batchSize, opt.Buffers); k++ {
-			b = append(b, &job{buf: make([]byte, 0, opt.BufferLimit), slot: -1})
+			b = append(b, &job{buf: make([]byte, 0, opt.BufferLimit), slot: -1, lf: -1})
 		}
 		free <- b
 	}
-	reset := func(j *job) { *j = job{buf: j.buf[:0], slot: -1} }
+	reset := func(j *job) { *j = job{buf: j.buf[:0], slot: -1, lf: -1} }
 	drop := func(j *job) {
 		if j.tmp != nil {
 			_ = j.tmp.Abort()
@@ -472,6 +472,7 @@ type job struct {
 	line   int64  // of the From_ line
 	uid    uint32 // IMAP UID for dovecot-uidlist
 	slot   int    // its place in folderMeta.files (-1: none)
+	lf     int64  // line feeds in buf, counted by the reader (-1: not known)
 	// for a dry run's report (see Delivery)
 	uidKept     bool
 	uidValidity uint32
@@ -629,6 +630,8 @@ func (c *mailboxConv) read(msg *mbox.Message, j *job) (bool, error) {
 		}
 		j.key.Hash = h.Sum()
 		j.hashed = true
+	} else {
+		j.lf = msg.LF // the whole content is in buf
 	}
 
 	headers := c.headers[:0]
@@ -709,7 +712,13 @@ func (c *mailboxConv) deliver(j *job, t *tally) error {
 		if j.tmp, err = c.sink.Create(); err != nil {
 			return err
 		}
-		if _, err := j.tmp.Write(j.buf); err != nil {
+		if mt, ok := j.tmp.(*maildir.Temp); ok && j.lf >= 0 {
+			// the reader counted the line feeds with its line numbers: no second count
+			_, err = mt.WriteCounted(j.buf, j.lf)
+		} else {
+			_, err = j.tmp.Write(j.buf)
+		}
+		if err != nil {
 			_ = j.tmp.Abort()
 			return err
 		}

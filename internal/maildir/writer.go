@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -423,13 +424,20 @@ func (t *Temp) VSize() int64 { return t.sizer.VSize() }
 // messages or large pieces (a small message is one write). On an error the temp file is
 // removed and every later call returns the same error.
 func (t *Temp) Write(p []byte) (int, error) {
+	return t.WriteCounted(p, int64(bytes.Count(p, []byte{'\n'})))
+}
+
+// WriteCounted is Write for content whose line feeds the caller has counted already (the
+// mbox reader counts them with its line numbers): lf must be the number of '\n' bytes in p,
+// as W= depends on it.
+func (t *Temp) WriteCounted(p []byte, lf int64) (int, error) {
 	if t.done {
 		return 0, t.finished()
 	}
 	if len(p) == 0 {
 		return 0, nil
 	}
-	t.sizer.Add(p)
+	t.sizer.AddCounted(p, lf)
 	if err := t.writeAll(p); err != nil {
 		return 0, t.fail("write", err)
 	}
