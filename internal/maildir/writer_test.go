@@ -209,15 +209,23 @@ func TestSizeAndVSize(t *testing.T) {
 	for i, c := range []string{
 		"", "\n", "\r\n", "\r", "\n\n", "a\nb\n", "a\r\nb\r\n", "a\nb", "a\r\nb", "\r\r\n\n\r", "x\n\r\ny\r", strings.Repeat("line\n", 20000) + "tail",
 	} {
-		// whole, byte by byte, and in 7-byte chunks (CR and LF split across writes)
-		for j, chunk := range []int{len(c) + 1, 1, 7} {
+		// whole, byte by byte, and in 7-byte chunks (CR and LF split across writes); the
+		// last time with the line feeds counted by the caller (WriteCounted)
+		for j, chunk := range []int{len(c) + 1, 1, 7, -7} {
+			counted := chunk < 0
+			chunk = max(chunk, -chunk)
 			tmp, err := w.Create()
 			if err != nil {
 				t.Fatal(err)
 			}
 			for s := c; len(s) > 0; {
 				n := min(chunk, len(s))
-				if _, err := tmp.Write([]byte(s[:n])); err != nil {
+				if counted {
+					_, err = tmp.WriteCounted([]byte(s[:n]), int64(strings.Count(s[:n], "\n")))
+				} else {
+					_, err = tmp.Write([]byte(s[:n]))
+				}
+				if err != nil {
 					t.Fatal(err)
 				}
 				s = s[n:]
