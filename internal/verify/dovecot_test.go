@@ -1,17 +1,14 @@
 package verify
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/mb2md/mb2md/internal/convert"
 	"github.com/mb2md/mb2md/internal/dovetest"
 	"github.com/mb2md/mb2md/internal/maildir"
-	"github.com/mb2md/mb2md/internal/source"
 )
 
 // verify after Dovecot: a Maildir that Dovecot has served (it reads dovecot-uidlist, may
@@ -23,25 +20,12 @@ func TestVerifyAfterDovecot(t *testing.T) {
 	if err := dovetest.Available(); err != nil {
 		t.Skipf("dovecot is not installed (%v); CI installs dovecot-imapd", err)
 	}
-	src := t.TempDir()
 	var mb strings.Builder
 	mb.WriteString("From a@b Sat Jan  3 01:05:00 1996\nX-IMAPbase: 1234567 40\nX-UID: 3\nStatus: RO\nSubject: one\n\none\n\n")
 	for i, uid := range []string{"5", "8", "13", "21", "34"} {
 		fmt.Fprintf(&mb, "From a@b Sat Jan  3 01:%02d:00 1996\nX-UID: %s\nStatus: O\nSubject: m%s\n\nbody %s\n\n", 10+i, uid, uid, uid)
 	}
-	if err := os.WriteFile(filepath.Join(src, "inbox"), []byte(mb.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(src, "Sent"), []byte("From a@b Sat Jan  3 02:00:00 1996\nSubject: sent\n\nsent\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := source.Resolve(source.Config{Source: src, Dest: filepath.Join(t.TempDir(), "Maildir"), Recurse: true, Cwd: "/", Home: "/nonexistent"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := convert.Run(context.Background(), plan, copts(), nop{}); err != nil {
-		t.Fatal(err)
-	}
+	plan := convertFiles(t, map[string]string{"inbox": mb.String(), "Sent": "From a@b Sat Jan  3 02:00:00 1996\nSubject: sent\n\nsent\n"})
 	if rep := run(t, plan, true); !rep.Clean() || rep.OK != 7 {
 		t.Fatalf("fresh conversion:\n%s", Text(rep))
 	}

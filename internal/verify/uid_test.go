@@ -99,15 +99,15 @@ func TestUIDMissingAndOrder(t *testing.T) {
 	}
 }
 
-// A source with X-IMAPbase and X-UIDs: the Maildir must keep each X-UID and the
-// UIDVALIDITY, and says so when it does not.
-func TestUIDChangedAndUIDValidity(t *testing.T) {
+// convertFiles writes the mbox files (name → content) into a source directory, converts it
+// and returns the plan.
+func convertFiles(t *testing.T, files map[string]string) *source.Plan {
+	t.Helper()
 	src := t.TempDir()
-	mb := "From a@b Sat Jan  3 01:05:01 1996\nX-IMAPbase: 1234567 20\nX-UID: 3\nStatus: RO\n\none\n\n" +
-		"From a@b Sat Jan  3 01:05:02 1996\nX-UID: 5\nStatus: RO\n\ntwo\n\n" +
-		"From a@b Sat Jan  3 01:05:03 1996\nX-UID: 7\nStatus: RO\n\nthree\n"
-	if err := os.WriteFile(filepath.Join(src, "inbox"), []byte(mb), 0o600); err != nil {
-		t.Fatal(err)
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	plan, err := source.Resolve(source.Config{Source: src, Dest: filepath.Join(t.TempDir(), "Maildir"), Recurse: true, Cwd: "/", Home: "/nonexistent"})
 	if err != nil {
@@ -116,6 +116,15 @@ func TestUIDChangedAndUIDValidity(t *testing.T) {
 	if _, err := convert.Run(context.Background(), plan, copts(), nop{}); err != nil {
 		t.Fatal(err)
 	}
+	return plan
+}
+
+// A source with X-IMAPbase and X-UIDs: the Maildir must keep each X-UID and the
+// UIDVALIDITY, and says so when it does not.
+func TestUIDChangedAndUIDValidity(t *testing.T) {
+	plan := convertFiles(t, map[string]string{"inbox": "From a@b Sat Jan  3 01:05:01 1996\nX-IMAPbase: 1234567 20\nX-UID: 3\nStatus: RO\n\none\n\n" +
+		"From a@b Sat Jan  3 01:05:02 1996\nX-UID: 5\nStatus: RO\n\ntwo\n\n" +
+		"From a@b Sat Jan  3 01:05:03 1996\nX-UID: 7\nStatus: RO\n\nthree\n"})
 	if rep := run(t, plan, true); !rep.Clean() || rep.OK != 3 {
 		t.Fatalf("fresh conversion:\n%s", Text(rep))
 	}
