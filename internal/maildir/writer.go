@@ -342,7 +342,7 @@ func (w *Writer) Create() (*Temp, error) {
 		w.mu.Unlock()
 		_ = w.sys.close(fd)
 		if name != "" {
-			_ = w.sys.unlinkat(w.tmpfd, name, 0)
+			_ = w.unlinkTemp(name)
 		}
 		return nil, fmt.Errorf("create a temp file in %s: the writer is already closed (internal error)", w.tmpDir)
 	}
@@ -477,7 +477,7 @@ func (t *Temp) remove() error {
 	t.done = true
 	var err error
 	if t.name != "" {
-		err = w.sys.unlinkat(w.tmpfd, t.name, 0)
+		err = w.unlinkTemp(t.name)
 	}
 	w.mu.Lock()
 	w.dropLive(t)
@@ -777,7 +777,7 @@ func (w *Writer) deliver(e queued) error {
 		}
 		return fmt.Errorf("link %s to %s: %w; %s", src(), dst(), err, hint(err))
 	}
-	if err := w.sys.unlinkat(w.tmpfd, e.tmp, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+	if err := w.unlinkTemp(e.tmp); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove %s after linking it to %s: %w: %w; remove it by hand", src(), dst(), errLinkedNotUnlinked, err)
 	}
 	return nil
@@ -794,6 +794,16 @@ func (w *Writer) subPath(fd int) string {
 	return w.curDir
 }
 
+// unlinkTemp removes the named temp file name: through tmp/'s descriptor, or by its path once
+// the writer has closed that (a Temp finished around Close is a caller's error, but even then
+// nothing is left in tmp/).
+func (w *Writer) unlinkTemp(name string) error {
+	if w.tmpfd >= 0 {
+		return w.sys.unlinkat(w.tmpfd, name, 0)
+	}
+	return w.sys.unlinkat(unix.AT_FDCWD, filepath.Join(w.tmpDir, name), 0)
+}
+
 // dropQueued removes a queued temp file that will not be delivered: it closes an unnamed
 // one (which makes it vanish) and unlinks a named one.
 func (w *Writer) dropQueued(e queued) {
@@ -801,7 +811,7 @@ func (w *Writer) dropQueued(e queued) {
 		_ = w.sys.close(e.fd)
 		return
 	}
-	_ = w.sys.unlinkat(w.tmpfd, e.tmp, 0)
+	_ = w.unlinkTemp(e.tmp)
 }
 
 // discard removes queued temp files that will not be delivered and forgets their keys
@@ -876,7 +886,7 @@ func (w *Writer) removeLive() int {
 			t.fd = -1
 		}
 		if t.name != "" {
-			_ = w.sys.unlinkat(w.tmpfd, t.name, 0)
+			_ = w.unlinkTemp(t.name)
 		}
 		t.done = true
 		t.err = fmt.Errorf("temp file %s was removed when the maildir writer was closed", t.path())

@@ -1008,3 +1008,25 @@ func TestNamesAcrossBatches(t *testing.T) {
 		}
 	})
 }
+
+// A writer closed while Create is making its file (a caller's error: Close must come after
+// every Temp) leaves no file behind either: Create removes the one it made.
+func TestCreateRacingClose(t *testing.T) {
+	forModes(t, func(t *testing.T, mode tmpMode) {
+		dir := newMaildir(t)
+		w := openWMode(t, dir, Options{}, mode)
+		sys := realSys
+		sys.openat = func(dirfd int, path string, flags int, perm uint32) (int, error) {
+			fd, err := realSys.openat(dirfd, path, flags, perm)
+			if cerr := w.Close(); cerr != nil {
+				t.Error(cerr)
+			}
+			return fd, err
+		}
+		w.sys = &sys
+		if _, err := w.Create(); err == nil || !strings.Contains(err.Error(), "already closed") {
+			t.Errorf("Create with a Close in between: %v, want an error saying the writer is closed", err)
+		}
+		wantFiles(t, dir, 0, 0, 0)
+	})
+}
