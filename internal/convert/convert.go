@@ -712,9 +712,9 @@ func (c *mailboxConv) deliver(j *job, t *tally) error {
 		if j.tmp, err = c.sink.Create(); err != nil {
 			return err
 		}
-		if mt, ok := j.tmp.(*maildir.Temp); ok && j.lf >= 0 {
+		if j.lf >= 0 {
 			// the reader counted the line feeds with its line numbers: no second count
-			_, err = mt.WriteCounted(j.buf, j.lf)
+			_, err = j.tmp.WriteCounted(j.buf, j.lf)
 		} else {
 			_, err = j.tmp.Write(j.buf)
 		}
@@ -723,18 +723,9 @@ func (c *mailboxConv) deliver(j *job, t *tally) error {
 			return err
 		}
 	}
-	size := j.tmp.Size()
-	var vsize int64 = -1
-	if mt, ok := j.tmp.(*maildir.Temp); ok {
-		// the writer's temp (nearly always): a concrete type check, no interface look-up
-		vsize = mt.VSize()
-	} else {
-		if vs, ok := j.tmp.(interface{ VSize() int64 }); ok {
-			vsize = vs.VSize()
-		}
-		if sn, ok := j.tmp.(sourceNoter); ok {
-			sn.NoteSource(sourceInfo{line: j.line, uid: j.uid, uidKept: j.uidKept, uidValidity: j.uidValidity})
-		}
+	size, vsize := j.tmp.Size(), j.tmp.VSize()
+	if sn, ok := j.tmp.(sourceNoter); ok {
+		sn.NoteSource(sourceInfo{line: j.line, uid: j.uid, uidKept: j.uidKept, uidValidity: j.uidValidity})
 	}
 	err = j.tmp.Commit(j.key, j.t, j.t, j.subdir, j.info)
 	if errors.Is(err, maildir.ErrExists) {
@@ -744,7 +735,7 @@ func (c *mailboxConv) deliver(j *job, t *tally) error {
 	if err != nil {
 		return err
 	}
-	if vsize >= 0 && j.slot >= 0 {
+	if j.slot >= 0 {
 		c.meta.recordNew(j.slot, maildir.NewFile{UID: j.uid, Key: j.key, MTime: j.t.Unix(), Size: size, VSize: vsize})
 	}
 	c.count(t, j, true, size)

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -200,18 +201,23 @@ type dryTemp struct {
 }
 
 func (t *dryTemp) Write(p []byte) (int, error) {
+	return t.WriteCounted(p, int64(bytes.Count(p, []byte{'\n'})))
+}
+
+func (t *dryTemp) WriteCounted(p []byte, lf int64) (int, error) {
 	if t.done {
 		return 0, errors.New("dry run: write after commit (internal error)")
 	}
 	if len(p) == 0 {
 		return 0, nil
 	}
-	t.sizer.Add(p)
+	t.sizer.AddCounted(p, lf)
 	t.h.Write(p)
 	return len(p), nil
 }
 
-func (t *dryTemp) Size() int64 { return t.sizer.Size() }
+func (t *dryTemp) Size() int64  { return t.sizer.Size() }
+func (t *dryTemp) VSize() int64 { return t.sizer.VSize() }
 
 // NoteSource implements sourceNoter.
 func (t *dryTemp) NoteSource(s sourceInfo) { t.src = s }

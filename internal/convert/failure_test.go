@@ -55,16 +55,32 @@ type failingTemp struct {
 }
 
 func (t *failingTemp) Write(p []byte) (int, error) {
+	if err := t.inject(); err != nil {
+		return 0, err
+	}
+	return t.Temp.Write(p)
+}
+
+// WriteCounted is what the converter calls for a message held in memory.
+func (t *failingTemp) WriteCounted(p []byte, lf int64) (int, error) {
+	if err := t.inject(); err != nil {
+		return 0, err
+	}
+	return t.Temp.WriteCounted(p, lf)
+}
+
+// inject counts a write and fails it, or cancels the run, at the Nth.
+func (t *failingTemp) inject() error {
 	if t.s.writes.Add(1) == t.s.n {
 		if t.s.cancel != nil {
 			t.s.cancel()
 		} else {
 			// what the writer does on a failed write: remove the temp file
 			_ = t.Temp.Abort()
-			return 0, t.s.err
+			return t.s.err
 		}
 	}
-	return t.Temp.Write(p)
+	return nil
 }
 
 func writeMbox(t *testing.T, n int) (string, [32]byte) {

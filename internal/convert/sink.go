@@ -36,7 +36,11 @@ type FolderSink interface {
 // Temp is one message being written.
 type Temp interface {
 	Write(p []byte) (int, error)
+	// WriteCounted is Write for content whose line feeds the caller counted (lf '\n' bytes
+	// in p): the mbox reader counts them with its line numbers (see maildir.Temp).
+	WriteCounted(p []byte, lf int64) (int, error)
 	Size() int64
+	VSize() int64 // the size with CRLF line ends (W=)
 	Commit(key maildir.Key, mtime, atime time.Time, subdir, flags string) error
 	Abort() error
 	// Open reads back what was written so far (for comparing contents).
