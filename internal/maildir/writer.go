@@ -71,6 +71,7 @@ type sysOps struct {
 	linkat    func(olddirfd int, oldpath string, newdirfd int, newpath string, flags int) error
 	flink     func(fd, newdirfd int, newpath string, viaProc bool) error
 	unlinkat  func(dirfd int, path string, flags int) error
+	dup       func(fd int) (int, error) // with close-on-exec
 }
 
 var realSys = sysOps{
@@ -85,6 +86,7 @@ var realSys = sysOps{
 	linkat:    unix.Linkat,
 	flink:     flinkNoAlloc,
 	unlinkat:  unlinkatNoAlloc,
+	dup:       func(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) },
 }
 
 // futimens sets atime and mtime of an open file: utimensat(fd, NULL, ts, 0), one system call
@@ -399,7 +401,7 @@ func (t *Temp) Open() (io.ReadCloser, error) {
 	}
 	if t.name == "" {
 		// a second descriptor, read with pread: the write offset stays where it is
-		fd, err := unix.FcntlInt(uintptr(t.fd), unix.F_DUPFD_CLOEXEC, 0)
+		fd, err := t.w.sys.dup(t.fd)
 		if err != nil {
 			return nil, pathErr("read back", t.path(), err)
 		}

@@ -967,6 +967,22 @@ func TestTempReadBack(t *testing.T) {
 		if _, err := tmp.Open(); err == nil {
 			t.Error("Open after Commit succeeded")
 		}
+		// reading back needs a second descriptor (unnamed) or the file's path (named)
+		sys := realSys
+		sys.dup = func(int) (int, error) { return -1, unix.EMFILE }
+		w.sys = &sys
+		tmp2, err := w.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tmp2.Open(); mode != tmpNamed && (err == nil || !strings.HasPrefix(err.Error(), "read back "+dir+"/tmp") ||
+			!strings.Contains(err.Error(), "ulimit -n")) {
+			t.Errorf("Open without a free descriptor: %v, want the temp file named and what to do", err)
+		}
+		w.sys = &realSys
+		if err := tmp2.Abort(); err != nil {
+			t.Fatal(err)
+		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
