@@ -222,7 +222,7 @@ func runUsers(ctx context.Context, env Env, args []string, o *usersOpts) error {
 					}
 				}
 			}
-			fmt.Fprintln(stderr, "mb2md: dry run: nothing was written; the counts above are what a conversion would do now")
+			fmt.Fprintln(stderr, dryRunDone)
 		}
 		if o.json {
 			if werr := writeUsersJSON(env.Stdout, &doc); werr != nil {

@@ -262,8 +262,11 @@ func dryRunNotes(env Env, dest string, results []*convert.Result) {
 	if w := spaceWarning(dest, bytes); w != "" {
 		fmt.Fprintf(env.Stderr, "mb2md: warning: %s\n", w)
 	}
-	fmt.Fprintln(env.Stderr, "mb2md: dry run: nothing was written; the counts above are what a conversion would do now")
+	fmt.Fprintln(env.Stderr, dryRunDone)
 }
+
+// dryRunDone ends the report of a dry run (single mailboxes or users mode).
+const dryRunDone = "mb2md: dry run: nothing was written; the counts above are what a conversion would do now"
 
 // spaceWarning says when the file system of dest (or of its nearest existing parent) has less
 // room than writing bytes of messages takes; "" when it has enough or cannot be asked.
